@@ -1,0 +1,1 @@
+"""Response Desk core: domain rules, services, adapters. Never imports streamlit."""

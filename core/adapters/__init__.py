@@ -1,0 +1,1 @@
+"""Adapters to the outside world: database, Salesforce, SMTP, files, detectors."""

@@ -1,0 +1,41 @@
+"""The composition root: the one place that turns settings into adapters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.adapters.db import Database, make_database
+from core.services.uow import UnitOfWork
+from core.settings import PROJECT_ROOT, Settings, get_settings
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    db: Database
+
+    def uow(self, correlation_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db, self.settings.audit_key, correlation_id)
+
+
+def build(settings: Settings | None = None) -> App:
+    settings = settings or get_settings()
+    return App(settings=settings, db=make_database(settings.database_url))
+
+
+@lru_cache(maxsize=1)
+def get_app() -> App:
+    return build()
+
+
+def migrate(database_url: str | None = None) -> None:
+    """Bring the database schema to the latest revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url or get_settings().database_url
+    config.attributes["configure_logging"] = False
+    if config.attributes["database_url"].startswith("sqlite"):
+        make_database(config.attributes["database_url"]).dispose()  # creates the folder
+    command.upgrade(config, "head")

@@ -1,0 +1,82 @@
+"""Roles and the permission table. Services consult it on every call, whatever the UI shows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.domain.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    RESPONDER = "responder"
+    REVIEWER = "reviewer"
+    COMPLIANCE_LEAD = "compliance_lead"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    # The worker, the verification API and the demo traffic act as the system.
+    SYSTEM = "system"
+
+
+HUMAN_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
+
+
+class Action(StrEnum):
+    ITEM_REGISTER = "item.register"
+    ITEM_BEGIN_SCAN = "item.begin_scan"
+    ITEM_RECORD_SCAN = "item.record_scan"
+    ITEM_QUARANTINE = "item.quarantine"
+    ITEM_START_REVIEW = "item.start_review"
+    ITEM_RETURN_TO_QUEUE = "item.return_to_queue"
+    ITEM_CONFIRM_SYNTHETIC = "item.confirm_synthetic"
+    ITEM_REQUEST_RELEASE = "item.request_release"
+    ITEM_APPROVE_RELEASE = "item.approve_release"
+    ITEM_READ = "item.read"
+    AUDIT_READ = "audit.read"
+    AUDIT_EXPORT = "audit.export"
+    AUDIT_VERIFY = "audit.verify"
+    SETTINGS_MANAGE = "settings.manage"
+    USERS_MANAGE = "users.manage"
+
+
+R, A = Role, Action
+_EVERY_HUMAN = frozenset(HUMAN_ROLES)
+_DECIDERS = frozenset({R.REVIEWER, R.COMPLIANCE_LEAD})
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    A.ITEM_REGISTER: frozenset({R.SYSTEM, R.RESPONDER, R.REVIEWER, R.ADMIN}),
+    A.ITEM_BEGIN_SCAN: frozenset({R.SYSTEM}),
+    A.ITEM_RECORD_SCAN: frozenset({R.SYSTEM}),
+    A.ITEM_QUARANTINE: frozenset({R.SYSTEM, R.RESPONDER, R.REVIEWER, R.COMPLIANCE_LEAD}),
+    A.ITEM_START_REVIEW: _DECIDERS,
+    A.ITEM_RETURN_TO_QUEUE: _DECIDERS,
+    A.ITEM_CONFIRM_SYNTHETIC: _DECIDERS,
+    A.ITEM_REQUEST_RELEASE: _DECIDERS,
+    A.ITEM_APPROVE_RELEASE: _DECIDERS,
+    A.ITEM_READ: _EVERY_HUMAN | {R.SYSTEM},
+    A.AUDIT_READ: _EVERY_HUMAN,
+    A.AUDIT_EXPORT: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR}),
+    A.AUDIT_VERIFY: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR, R.SYSTEM}),
+    A.SETTINGS_MANAGE: frozenset({R.ADMIN}),
+    A.USERS_MANAGE: frozenset({R.ADMIN}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in person or the system. Every service call takes one."""
+
+    id: str
+    role: Role
+
+    @classmethod
+    def system(cls, component: str = "worker") -> "Actor":
+        return cls(id=f"system:{component}", role=Role.SYSTEM)
+
+
+def may(actor: Actor, action: Action) -> bool:
+    return Role(actor.role) in PERMISSIONS[Action(action)]
+
+
+def require(actor: Actor, action: Action) -> None:
+    if not may(actor, action):
+        raise PermissionDenied(f"{actor.id} ({actor.role}) may not {action}")

@@ -1,0 +1,254 @@
+"""Database tables (SQLModel). Enum-like fields are stored as plain strings so SQLite and
+PostgreSQL hold the same text and migrations stay simple."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.clock import utcnow
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, returns aware UTC: the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use core.clock.utcnow()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def when(*, index: bool = False, nullable: bool = True, default_now: bool = False) -> Any:
+    column = Column(UTCDateTime(), index=index, nullable=nullable)
+    if default_now:
+        return Field(default_factory=utcnow, sa_column=column)
+    return Field(default=None, sa_column=column)
+
+
+def json_field(default_factory=dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=320)
+    display_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=32)
+    password_hash: Optional[str] = Field(default=None, max_length=256)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: Optional[datetime] = when()
+    created_at: datetime = when(default_now=True, nullable=False)
+    last_login_at: Optional[datetime] = when()
+
+
+class MediaItem(SQLModel, table=True):
+    __tablename__ = "media_item"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_media_item_source_external"),
+        Index("ix_media_item_state_received", "state", "received_at"),
+        Index("ix_media_item_risk_received", "risk", "received_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)  # salesforce | api | upload | demo
+    external_id: str = Field(max_length=64)  # ContentVersion id, or an upload id
+    org_id: Optional[str] = Field(default=None, max_length=32)
+    content_document_id: Optional[str] = Field(default=None, max_length=32)
+    source_object: Optional[str] = Field(default=None, index=True, max_length=80)
+    file_name: str = Field(max_length=512)
+    declared_type: Optional[str] = Field(default=None, max_length=128)
+    size_bytes: Optional[int] = None
+    sha256: Optional[str] = Field(default=None, index=True, max_length=64)
+    storage_path: Optional[str] = Field(default=None, max_length=1024)
+    uploaded_by: Optional[str] = Field(default=None, max_length=200)
+    uploaded_at: Optional[datetime] = when()
+    linked_records: list = json_field(list)
+    provenance: dict = json_field(dict)
+    state: str = Field(default="received", index=True, max_length=32)
+    risk: Optional[str] = Field(default=None, max_length=16)
+    unscannable_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    received_at: datetime = when(index=True, nullable=False, default_now=True)
+    scanned_at: Optional[datetime] = when(index=True)
+    decided_at: Optional[datetime] = when()
+    assignee: Optional[str] = Field(default=None, index=True, max_length=320)
+    lease_owner: Optional[str] = Field(default=None, max_length=128)
+    lease_expires_at: Optional[datetime] = when()
+    scan_attempts: int = 0
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class Signal(SQLModel, table=True):
+    __table_args__ = (Index("ix_signal_name_created", "name", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="media_item.id", index=True)
+    verdict_id: Optional[int] = Field(default=None, foreign_key="verdict.id", index=True)
+    name: str = Field(max_length=80)
+    version: str = Field(max_length=64)
+    score: Optional[float] = None
+    label: str = Field(max_length=64)
+    evidence: dict = json_field(dict)
+    explanation_path: Optional[str] = Field(default=None, max_length=1024)
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Verdict(SQLModel, table=True):
+    __table_args__ = (Index("ix_verdict_created_risk", "created_at", "risk"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="media_item.id", index=True)
+    risk: str = Field(max_length=16)
+    reasons: list = json_field(list)
+    unscannable_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    detector_versions: dict = json_field(dict)
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class Quarantine(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="media_item.id", index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="active", index=True, max_length=16)  # active | restored
+    preemptive: bool = False
+    removed_links: list = json_field(list)
+    sharing_before: dict = json_field(dict)
+    started_by: str = Field(max_length=320)
+    started_at: datetime = when(nullable=False, default_now=True)
+    ended_at: Optional[datetime] = when()
+    restore_verified: Optional[bool] = None
+
+
+class Decision(SQLModel, table=True):
+    __table_args__ = (Index("ix_decision_kind_decided", "kind", "decided_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="media_item.id", index=True)
+    kind: str = Field(max_length=32)  # confirm_synthetic | release
+    status: str = Field(default="final", index=True, max_length=24)  # final | pending_approval | approved
+    reason_code: str = Field(max_length=64)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=320)
+    decided_at: datetime = when(nullable=False, default_now=True)
+    approved_by: Optional[str] = Field(default=None, max_length=320)
+    approved_at: Optional[datetime] = when()
+
+
+class Incident(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    title: str = Field(max_length=300)
+    severity: str = Field(max_length=8)  # SEV1 | SEV2 | SEV3
+    status: str = Field(default="investigating", index=True, max_length=24)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    commander: Optional[str] = Field(default=None, max_length=320)
+    communications_lead: Optional[str] = Field(default=None, max_length=320)
+    compliance_lead: Optional[str] = Field(default=None, max_length=320)
+    declared_by: str = Field(max_length=320)
+    declared_at: datetime = when(index=True, nullable=False, default_now=True)
+    aware_at: Optional[datetime] = when()
+    classified_at: Optional[datetime] = when()
+    resolved_at: Optional[datetime] = when()
+    closed_at: Optional[datetime] = when()
+
+
+class IncidentItem(SQLModel, table=True):
+    __tablename__ = "incident_item"
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    item_id: int = Field(foreign_key="media_item.id", primary_key=True, index=True)
+    linked_at: datetime = when(nullable=False, default_now=True)
+
+
+class Contact(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    role: str = Field(index=True, max_length=40)  # dpo | regulator | compliance_oncall | ...
+    organisation: str = Field(default="", max_length=200)
+    active: bool = True
+
+
+class Communication(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: Optional[int] = Field(default=None, foreign_key="incident.id", index=True)
+    template: str = Field(max_length=80)
+    audience: str = Field(max_length=40)
+    subject: str = Field(max_length=500)
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False))
+    prefilled_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    recipients: list = json_field(list)
+    status: str = Field(default="draft", index=True, max_length=24)
+    author: str = Field(max_length=320)
+    approved_by: Optional[str] = Field(default=None, max_length=320)
+    approved_at: Optional[datetime] = when()
+    sent_at: Optional[datetime] = when()
+    idempotency_key: str = Field(unique=True, max_length=80)
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class HashBankEntry(SQLModel, table=True):
+    __tablename__ = "hash_bank_entry"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    bank: str = Field(index=True, max_length=24)  # known_synthetic | known_genuine
+    sha256: Optional[str] = Field(default=None, index=True, max_length=64)
+    phash: Optional[str] = Field(default=None, index=True, max_length=64)
+    source: str = Field(max_length=200)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    item_id: Optional[int] = Field(default=None, foreign_key="media_item.id")
+    added_by: str = Field(max_length=320)
+    added_at: datetime = when(nullable=False, default_now=True)
+
+
+class OutboxEntry(SQLModel, table=True):
+    __tablename__ = "outbox_entry"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=48)
+    payload: dict = json_field(dict)
+    idempotency_key: str = Field(unique=True, max_length=128)
+    status: str = Field(default="pending", max_length=16)  # pending | done | dead
+    attempts: int = 0
+    next_attempt_at: datetime = when(nullable=False, default_now=True)
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    item_id: Optional[int] = Field(default=None, foreign_key="media_item.id", index=True)
+    lease_owner: Optional[str] = Field(default=None, max_length=128)
+    lease_expires_at: Optional[datetime] = when()
+    created_at: datetime = when(nullable=False, default_now=True)
+    done_at: Optional[datetime] = when()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the database refuses UPDATE and DELETE (see the migration's triggers)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+    seal: str = Field(max_length=64)
+    occurred_at: datetime = when(index=True, nullable=False)
+    actor: str = Field(index=True, max_length=320)
+    action: str = Field(index=True, max_length=64)
+    object_type: str = Field(max_length=48)
+    object_id: str = Field(max_length=64)
+    before: Optional[str] = Field(default=None, sa_column=Column(Text))
+    after: Optional[str] = Field(default=None, sa_column=Column(Text))
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    outcome: str = Field(default="success", max_length=24)
+    correlation_id: str = Field(index=True, max_length=64)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """One row: the sealed head of the chain. Its row lock serialises appends on PostgreSQL."""
+
+    __tablename__ = "audit_anchor"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    head_hash: str = Field(max_length=64)
+    seal: Optional[str] = Field(default=None, max_length=64)

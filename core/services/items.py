@@ -1,0 +1,228 @@
+"""Commands that move a media item through its lifecycle."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import select
+
+from core.clock import utcnow
+from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound
+from core.domain.lifecycle import Grounds, ItemState, Risk, check_transition, state_after_scan
+from core.domain.roles import Action, Actor, require
+from core.domain.scan import ScanOutcome
+from core.models import Decision, MediaItem, Quarantine, Signal, Verdict
+from core.services.uow import UnitOfWork
+
+DEFAULT_QUARANTINE_RISKS = frozenset({Risk.HIGH, Risk.MEDIUM})
+RELEASE_REASON_CODES = ("false_positive", "genuine_verified_with_customer", "known_genuine_source",
+                        "policy_exception", "other")
+CONFIRM_REASON_CODES = ("generator_traces", "known_synthetic_match", "provenance_declares_ai",
+                        "customer_confirmed_forgery", "other")
+
+
+def _load(uow: UnitOfWork, item_id: int) -> MediaItem:
+    item = uow.session.get(MediaItem, item_id)
+    if item is None:
+        raise NotFound(f"media item {item_id} does not exist")
+    return item
+
+
+def _move(uow: UnitOfWork, actor: Actor, item: MediaItem, target: ItemState, action: str, *,
+          grounds: Grounds = Grounds(), reason: str | None = None, after_extra: dict | None = None) -> None:
+    before = {"state": item.state, "risk": item.risk, "assignee": item.assignee}
+    check_transition(ItemState(item.state), target, grounds)
+    item.state, item.updated_at = target.value, utcnow()
+    uow.session.add(item)
+    after = {"state": item.state, "risk": item.risk, "assignee": item.assignee, **(after_extra or {})}
+    uow.record(actor, action, "media_item", item.id, before=before, after=after, reason=reason)
+
+
+def register_item(uow: UnitOfWork, *, actor: Actor, source: str, external_id: str, file_name: str,
+                  declared_type: str | None = None, size_bytes: int | None = None,
+                  sha256: str | None = None, storage_path: str | None = None,
+                  org_id: str | None = None, content_document_id: str | None = None,
+                  source_object: str | None = None, uploaded_by: str | None = None,
+                  uploaded_at: datetime | None = None, linked_records: Iterable[dict] = (),
+                  provenance: dict | None = None) -> int:
+    """Record a new file. Registering the same (source, external_id) twice changes nothing."""
+    require(actor, Action.ITEM_REGISTER)
+    with uow:
+        existing = uow.session.execute(select(MediaItem.id).where(
+            MediaItem.source == source, MediaItem.external_id == external_id)).scalar_one_or_none()
+        if existing is not None:
+            return existing
+        item = MediaItem(source=source, external_id=external_id, file_name=file_name,
+                         declared_type=declared_type, size_bytes=size_bytes, sha256=sha256,
+                         storage_path=storage_path, org_id=org_id,
+                         content_document_id=content_document_id, source_object=source_object,
+                         uploaded_by=uploaded_by, uploaded_at=uploaded_at,
+                         linked_records=list(linked_records), provenance=dict(provenance or {}))
+        uow.session.add(item)
+        uow.session.flush()
+        uow.record(actor, "item.registered", "media_item", item.id, after={
+            "state": item.state, "source": source, "external_id": external_id,
+            "file_name": file_name, "sha256": sha256, "size_bytes": size_bytes})
+        uow.commit()
+        return item.id
+
+
+def begin_scan(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
+    require(actor, Action.ITEM_BEGIN_SCAN)
+    with uow:
+        item = _load(uow, item_id)
+        item.scan_attempts += 1
+        _move(uow, actor, item, ItemState.SCANNING, "item.scan_started",
+              after_extra={"scan_attempts": item.scan_attempts})
+        uow.commit()
+
+
+def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: ScanOutcome,
+                       quarantine_risks: frozenset[Risk] = DEFAULT_QUARANTINE_RISKS) -> ItemState:
+    """Store the verdict and its signals, then move the item to clean or quarantined."""
+    require(actor, Action.ITEM_RECORD_SCAN)
+    with uow:
+        item = _load(uow, item_id)
+        target = state_after_scan(outcome.risk, quarantine_risks)
+        verdict = Verdict(item_id=item.id, risk=Risk(outcome.risk).value, reasons=list(outcome.reasons),
+                          unscannable_reason=outcome.unscannable_reason,
+                          detector_versions={s.name: s.version for s in outcome.signals})
+        uow.session.add(verdict)
+        uow.session.flush()
+        for s in outcome.signals:
+            uow.session.add(Signal(item_id=item.id, verdict_id=verdict.id, name=s.name, version=s.version,
+                                   score=s.score, label=s.label, evidence=s.evidence,
+                                   explanation_path=s.explanation_path))
+        item.risk, item.scanned_at = verdict.risk, utcnow()
+        item.unscannable_reason = outcome.unscannable_reason
+        item.sha256 = outcome.sha256 or item.sha256
+        if target is ItemState.QUARANTINED:
+            reason = outcome.unscannable_reason or "; ".join(outcome.reasons) or f"risk {verdict.risk}"
+            uow.session.add(Quarantine(item_id=item.id, reason=reason, started_by=actor.id))
+        _move(uow, actor, item, target, "item.scanned", grounds=Grounds(scan_completed=True),
+              reason=outcome.unscannable_reason,
+              after_extra={"verdict_id": verdict.id, "reasons": list(outcome.reasons)})
+        uow.commit()
+        return target
+
+
+def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str) -> None:
+    """A person (or a later bank match) holds a file that had passed."""
+    require(actor, Action.ITEM_QUARANTINE)
+    if not reason.strip():
+        raise ValueError("a quarantine needs a reason")
+    with uow:
+        item = _load(uow, item_id)
+        _move(uow, actor, item, ItemState.QUARANTINED, "item.quarantined", reason=reason)
+        uow.session.add(Quarantine(item_id=item.id, reason=reason, started_by=actor.id))
+        uow.commit()
+
+
+def start_review(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
+    require(actor, Action.ITEM_START_REVIEW)
+    with uow:
+        item = _load(uow, item_id)
+        check_transition(ItemState(item.state), ItemState.IN_REVIEW)
+        item.assignee = actor.id
+        _move(uow, actor, item, ItemState.IN_REVIEW, "item.review_started")
+        uow.commit()
+
+
+def return_to_queue(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str = "") -> None:
+    require(actor, Action.ITEM_RETURN_TO_QUEUE)
+    with uow:
+        item = _load(uow, item_id)
+        check_transition(ItemState(item.state), ItemState.QUARANTINED)
+        item.assignee = None
+        _move(uow, actor, item, ItemState.QUARANTINED, "item.returned_to_queue", reason=reason or None)
+        uow.commit()
+
+
+def _decide(uow: UnitOfWork, actor: Actor, item: MediaItem, kind: str, reason_code: str, note: str,
+            status: str = "final") -> Decision:
+    decision = Decision(item_id=item.id, kind=kind, status=status, reason_code=reason_code,
+                        note=note, decided_by=actor.id)
+    uow.session.add(decision)
+    uow.session.flush()
+    return decision
+
+
+def _check_reason(reason_code: str, allowed: tuple[str, ...], note: str) -> None:
+    if reason_code not in allowed:
+        raise ValueError(f"reason code must be one of: {', '.join(allowed)}")
+    if reason_code == "other" and not note.strip():
+        raise ValueError("reason 'other' needs an explanation in the note")
+
+
+def confirm_synthetic(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code: str,
+                      note: str = "") -> int:
+    require(actor, Action.ITEM_CONFIRM_SYNTHETIC)
+    _check_reason(reason_code, CONFIRM_REASON_CODES, note)
+    with uow:
+        item = _load(uow, item_id)
+        check_transition(ItemState(item.state), ItemState.CONFIRMED_SYNTHETIC, Grounds(human_decision=True))
+        decision = _decide(uow, actor, item, "confirm_synthetic", reason_code, note)
+        item.decided_at = decision.decided_at
+        _move(uow, actor, item, ItemState.CONFIRMED_SYNTHETIC, "item.confirmed_synthetic",
+              grounds=Grounds(human_decision=True), reason=f"{reason_code}: {note}".strip(": "),
+              after_extra={"decision_id": decision.id})
+        uow.commit()
+        return decision.id
+
+
+def _latest_risk(uow: UnitOfWork, item_id: int) -> str | None:
+    return uow.session.execute(select(Verdict.risk).where(Verdict.item_id == item_id)
+                               .order_by(Verdict.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _release(uow: UnitOfWork, actor: Actor, item: MediaItem, decision: Decision, action: str) -> None:
+    item.decided_at = utcnow()
+    for q in uow.session.execute(select(Quarantine).where(
+            Quarantine.item_id == item.id, Quarantine.status == "active")).scalars():
+        q.status, q.ended_at = "restored", item.decided_at
+        uow.session.add(q)
+    _move(uow, actor, item, ItemState.RELEASED, action, grounds=Grounds(human_decision=True),
+          reason=f"{decision.reason_code}: {decision.note}".strip(": "),
+          after_extra={"decision_id": decision.id})
+
+
+def request_release(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code: str,
+                    note: str = "") -> tuple[int, bool]:
+    """Release an item under review. A high-risk verdict needs a second person's approval:
+    then the decision waits and the item stays in review. Returns (decision id, released)."""
+    require(actor, Action.ITEM_REQUEST_RELEASE)
+    _check_reason(reason_code, RELEASE_REASON_CODES, note)
+    with uow:
+        item = _load(uow, item_id)
+        check_transition(ItemState(item.state), ItemState.RELEASED, Grounds(human_decision=True))
+        pending = uow.session.execute(select(Decision.id).where(
+            Decision.item_id == item.id, Decision.status == "pending_approval")).first()
+        if pending:
+            raise IllegalTransition(f"a release of item {item.id} already awaits approval")
+        if _latest_risk(uow, item.id) == Risk.HIGH:
+            decision = _decide(uow, actor, item, "release", reason_code, note, status="pending_approval")
+            uow.record(actor, "item.release_requested", "media_item", item.id,
+                       after={"decision_id": decision.id, "status": "pending_approval"},
+                       reason=f"{reason_code}: {note}".strip(": "))
+            uow.commit()
+            return decision.id, False
+        decision = _decide(uow, actor, item, "release", reason_code, note)
+        _release(uow, actor, item, decision, "item.released")
+        uow.commit()
+        return decision.id, True
+
+
+def approve_release(uow: UnitOfWork, *, actor: Actor, decision_id: int) -> None:
+    """The second pair of eyes on a high-risk release. Nobody approves their own request."""
+    require(actor, Action.ITEM_APPROVE_RELEASE)
+    with uow:
+        decision = uow.session.get(Decision, decision_id)
+        if decision is None or decision.kind != "release" or decision.status != "pending_approval":
+            raise NotFound(f"no release awaiting approval with id {decision_id}")
+        if decision.decided_by == actor.id:
+            raise FourEyesViolation("the person who asked for a release cannot approve it")
+        item = _load(uow, decision.item_id)
+        decision.status, decision.approved_by, decision.approved_at = "approved", actor.id, utcnow()
+        uow.session.add(decision)
+        _release(uow, actor, item, decision, "item.released")
+        uow.commit()

@@ -1,0 +1,62 @@
+"""Unit of work: one transaction that carries a change, its audit events and its outbox rows.
+
+    with uow:
+        ...change entities, uow.record(...)...
+        uow.commit()
+
+Leaving the block without commit() rolls everything back, audit events included.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from core.adapters import audit_store
+from core.adapters.db import Database
+from core.clock import utcnow
+from core.domain.roles import Actor
+from core.models import OutboxEntry
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, audit_key: bytes, correlation_id: str | None = None):
+        self.db = db
+        self.audit_key = audit_key
+        self.correlation_id = correlation_id or uuid.uuid4().hex
+        self.session: Session | None = None
+        self._events: list[audit_store.PendingEvent] = []
+        self.written_events: list = []
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.db.writer()
+        self._events = []
+        return self
+
+    def __exit__(self, *exc) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def record(self, actor: Actor, action: str, object_type: str, object_id: Any, *,
+               before: dict | None = None, after: dict | None = None,
+               reason: str | None = None, outcome: str = "success") -> None:
+        self._events.append(audit_store.PendingEvent(
+            occurred_at=utcnow(), actor=actor.id, action=action, object_type=object_type,
+            object_id=str(object_id), before=before, after=after, reason=reason, outcome=outcome))
+
+    def enqueue(self, kind: str, payload: dict, idempotency_key: str, item_id: int | None = None) -> None:
+        """Add an outbox row: the relay performs the external effect after commit."""
+        assert self.session is not None
+        self.session.add(OutboxEntry(kind=kind, payload=payload, idempotency_key=idempotency_key,
+                                     item_id=item_id))
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.flush()
+        self.written_events = audit_store.append(
+            self.session, self._events, self.audit_key, self.correlation_id)
+        self.session.commit()
+        self._events = []

@@ -1,0 +1,89 @@
+"""Typed settings from environment variables and `.streamlit/secrets.toml`.
+
+Environment variables win over the secrets file, so CI and the CLI can point any
+command at another database with `DATABASE_URL=... python -m core ...`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "todo", ""}
+
+
+class SettingsError(ValueError):
+    """A setting is missing, malformed or a placeholder."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    audit_key: bytes
+    demo_mode: bool
+    review_sla_hours: float = 4.0
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secrets_file() -> dict:
+    path = Path(os.environ.get("RD_SECRETS_FILE", PROJECT_ROOT / ".streamlit" / "secrets.toml"))
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _lookup(file_values: dict, env: str, section: str, key: str) -> str | None:
+    if os.environ.get(env):
+        return os.environ[env]
+    value = file_values.get(section, {}).get(key)
+    return None if value is None else str(value)
+
+
+def _audit_key(raw: str | None, var_dir: Path) -> bytes:
+    """The key that seals the audit chain. Kept outside the database on purpose:
+    someone who can write the database but not read this key cannot forge events."""
+    if raw is not None:
+        if raw.strip().lower() in PLACEHOLDER_SECRETS or len(raw) < 16:
+            raise SettingsError("audit key is a placeholder or shorter than 16 characters")
+        return raw.encode()
+    key_file = var_dir / "audit.key"
+    if not key_file.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip().encode()
+
+
+def load_settings() -> Settings:
+    values = _secrets_file()
+    var_dir = Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var"))
+    database_url = _lookup(values, "DATABASE_URL", "database", "url") or (
+        f"sqlite:///{var_dir / 'responsedesk.db'}"
+    )
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    demo = _lookup(values, "RD_DEMO", "app", "demo")
+    return Settings(
+        database_url=database_url,
+        var_dir=var_dir,
+        audit_key=_audit_key(_lookup(values, "RD_AUDIT_KEY", "audit", "key"), var_dir),
+        demo_mode=(demo or "true").lower() in {"1", "true", "yes"},
+        review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
