@@ -1,0 +1,69 @@
+"""Shared fixtures: a migrated database per test, on SQLite and on a throwaway PostgreSQL."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from core.bootstrap import App, build, migrate
+from core.settings import Settings
+from tests import pg
+
+TEST_AUDIT_KEY = b"test-audit-key-not-a-secret-0123456789"
+
+
+def make_settings(tmp_path: Path, database_url: str | None = None) -> Settings:
+    return Settings(database_url=database_url or f"sqlite:///{tmp_path / 'rd.db'}",
+                    var_dir=tmp_path, audit_key=TEST_AUDIT_KEY, demo_mode=True)
+
+
+@pytest.fixture
+def sqlite_app(tmp_path) -> App:
+    settings = make_settings(tmp_path)
+    migrate(settings.database_url)
+    app = build(settings)
+    yield app
+    app.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One cluster per test session; each test gets its own database cloned from a migrated template."""
+    bindir = pg.find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries not found and CI is set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL binaries not found (apt-get install postgresql); skipping PostgreSQL tests")
+    cluster = pg.Cluster(bindir)
+    cluster.start()
+    pg.wait_ready(cluster.url())
+    import psycopg
+
+    with psycopg.connect(cluster.url().replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE rd_template")
+    migrate(cluster.url("rd_template"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_app(pg_cluster, tmp_path) -> App:
+    import psycopg
+
+    name = f"rd_{uuid.uuid4().hex[:12]}"
+    admin = pg_cluster.url().replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE rd_template')
+    app = build(make_settings(tmp_path, pg_cluster.url(name)))
+    yield app
+    app.db.dispose()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request) -> App:
+    """A migrated database on each engine the product supports."""
+    return request.getfixturevalue("sqlite_app" if request.param == "sqlite" else "pg_app")
