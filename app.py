@@ -2,8 +2,8 @@
 import streamlit as st
 
 from core.domain.roles import Role
-from core.services.users import ensure_demo_users, list_users
-from ui.context import app, current_actor, sign_in_as
+from core.services.users import ensure_demo_users
+from ui.context import app, current_actor, sign_out
 
 st.set_page_config(page_title="Response Desk", page_icon=":material/shield:", layout="wide")
 
@@ -14,7 +14,10 @@ def _demo_users_ready() -> bool:
     return True
 
 
-PAGES = {
+if app().settings.demo_mode:
+    _demo_users_ready()
+
+SECTIONS = {
     "Respond": [
         st.Page("pages/live.py", title="Live", icon=":material/monitoring:", default=True),
         st.Page("pages/incidents.py", title="Incidents", icon=":material/crisis_alert:"),
@@ -27,23 +30,16 @@ PAGES = {
     ],
     "Admin": [st.Page("pages/settings.py", title="Settings", icon=":material/settings:")],
 }
-ADMIN_ONLY = {"Admin"}
-
-if app().settings.demo_mode:
-    _demo_users_ready()
-    users = list_users(app().db)
-    with st.sidebar:
-        st.markdown("**Demo sign-in**")
-        labels = {u["email"]: f"{u['display_name']} ({u['role']})" for u in users}
-        actor = current_actor()
-        emails = list(labels)
-        index = emails.index(actor.id) if actor and actor.id in emails else None
-        chosen = st.selectbox("Act as", emails, index=index, format_func=labels.get,
-                              placeholder="Choose a demo user")
-        if chosen:
-            sign_in_as(chosen, next(u["role"] for u in users if u["email"] == chosen))
+ADMIN_SECTIONS = {"Admin"}
 
 actor = current_actor()
-sections = {name: pages for name, pages in PAGES.items()
-            if name not in ADMIN_ONLY or (actor is not None and actor.role is Role.ADMIN)}
-st.navigation(sections).run()
+if actor is None:
+    navigation = st.navigation([st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:")])
+else:
+    navigation = st.navigation({
+        **{name: pages for name, pages in SECTIONS.items()
+           if name not in ADMIN_SECTIONS or actor.role is Role.ADMIN},
+        "Account": [st.Page(sign_out, title=f"Sign out ({actor.id})", icon=":material/logout:",
+                            url_path="sign-out")],
+    })
+navigation.run()

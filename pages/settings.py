@@ -5,12 +5,12 @@ from core.domain.roles import Role
 from core.services.users import list_users
 from ui.context import app, demo_banner, require_actor
 
-st.title("Settings")
-demo_banner()
 actor = require_actor()
-if actor.role is not Role.ADMIN:
+if actor.role is not Role.ADMIN:  # guard before anything renders, whatever the navigation shows
     st.error("Settings are for admins.")
     st.stop()
+st.title("Settings")
+demo_banner()
 
 settings = app().settings
 st.subheader("Installation")

@@ -26,10 +26,17 @@ def sign_in_as(email: str, role: str) -> None:
     st.session_state[ROLE_KEY] = role
 
 
+def sign_out() -> None:
+    """Used as a page: forget who is acting, then show the sign-in page."""
+    for key in (USER_KEY, ROLE_KEY):
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
 def require_actor() -> Actor:
     actor = current_actor()
     if actor is None:
-        st.warning("Choose who you are in the sidebar to use this page.")
+        st.warning("Sign in to use this page.")
         st.stop()
     return actor
 

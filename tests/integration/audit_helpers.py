@@ -28,3 +28,38 @@ def drop_guards(app: App) -> None:
 def execute(app: App, sql: str, **params) -> None:
     with app.db.write_engine.begin() as conn:
         conn.execute(text(sql), params)
+
+
+def append_in_process(database_url: str, key: bytes, n: int, tag: str) -> float:
+    """Run in a child process: append n events, one transaction each. Returns seconds taken."""
+    import time
+
+    from core.bootstrap import build
+    from core.settings import Settings
+
+    app = build(Settings(database_url=database_url, var_dir=__import__("pathlib").Path("/tmp"),
+                         audit_key=key, demo_mode=False))
+    actor = Actor.system(tag)
+    start = time.perf_counter()
+    for i in range(n):
+        with app.uow() as uow:
+            uow.record(actor, "test.concurrent", "thing", f"{tag}-{i}", after={"i": i})
+            uow.commit()
+    elapsed = time.perf_counter() - start
+    app.db.dispose()
+    return elapsed
+
+
+def run_concurrent_appends(database_url: str, key: bytes, processes: int, per_process: int) -> float:
+    """Start `processes` writers at once; returns wall-clock seconds for all of them."""
+    import multiprocessing
+    import time
+
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(processes) as pool:
+        start = time.perf_counter()
+        results = [pool.apply_async(append_in_process, (database_url, key, per_process, f"w{p}"))
+                   for p in range(processes)]
+        for r in results:
+            r.get(timeout=600)
+        return time.perf_counter() - start
