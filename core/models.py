@@ -252,3 +252,24 @@ class AuditAnchor(SQLModel, table=True):
     seq: int = 0
     head_hash: str = Field(max_length=64)
     seal: Optional[str] = Field(default=None, max_length=64)
+
+
+class IngestState(SQLModel, table=True):
+    """Where a poll of a source stopped: the newest (SystemModstamp, Id) seen."""
+
+    __tablename__ = "ingest_state"
+    source: str = Field(primary_key=True, max_length=64)
+    watermark_at: Optional[datetime] = when()
+    watermark_id: Optional[str] = Field(default=None, max_length=32)
+    last_success_at: Optional[datetime] = when()
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class ServiceStatus(SQLModel, table=True):
+    """Health facts the worker publishes for the Live page and /metrics (heartbeat, API usage...)."""
+
+    __tablename__ = "service_status"
+    name: str = Field(primary_key=True, max_length=64)
+    data: dict = json_field(dict)
+    updated_at: datetime = when(nullable=False, default_now=True)

@@ -21,12 +21,54 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class SalesforceFields:
+    """API names of what Response Desk writes in the org; configurable per org."""
+
+    status: str = "RD_Verification_Status__c"
+    risk: str = "RD_Risk__c"
+    score: str = "RD_Score__c"
+    verified_at: str = "RD_Verified_At__c"
+    sha256: str = "RD_SHA256__c"
+    detector_versions: str = "RD_Detector_Versions__c"
+    provenance_source: str = "RD_Provenance_Source__c"
+    history_object: str = "RD_Media_Verification__c"
+    history_external_id: str = "RD_External_Id__c"
+
+
+@dataclass(frozen=True)
+class SalesforceSettings:
+    login_url: str
+    auth: str  # jwt | password | client_credentials
+    client_id: str
+    api_version: str = "62.0"
+    client_secret: str | None = None
+    username: str | None = None
+    password: str | None = None
+    security_token: str | None = None
+    private_key_file: str | None = None
+    jwt_audience: str | None = None
+    ca_bundle: str | None = None  # a private CA (the local emulator); None = system trust store
+    timeout_s: float = 30.0
+    fields: SalesforceFields = SalesforceFields()
+
+    def __post_init__(self):
+        if self.auth not in ("jwt", "password", "client_credentials"):
+            raise SettingsError(f"salesforce auth must be jwt, password or client_credentials, not {self.auth!r}")
+        needed = {"jwt": ("username", "private_key_file"), "password": ("username", "password"),
+                  "client_credentials": ("client_secret",)}[self.auth]
+        missing = [name for name in needed if not getattr(self, name)]
+        if missing:
+            raise SettingsError(f"salesforce auth {self.auth} needs: {', '.join(missing)}")
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     var_dir: Path
     audit_key: bytes
     demo_mode: bool
     review_sla_hours: float = 4.0
+    salesforce: SalesforceSettings | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,6 +106,22 @@ def _audit_key(raw: str | None, var_dir: Path) -> bytes:
     return key_file.read_text().strip().encode()
 
 
+SALESFORCE_KEYS = {  # setting -> environment variable
+    "login_url": "SF_LOGIN_URL", "auth": "SF_AUTH", "client_id": "SF_CLIENT_ID",
+    "client_secret": "SF_CLIENT_SECRET", "username": "SF_USERNAME", "password": "SF_PASSWORD",
+    "security_token": "SF_SECURITY_TOKEN", "private_key_file": "SF_PRIVATE_KEY_FILE",
+    "jwt_audience": "SF_JWT_AUDIENCE", "api_version": "SF_API_VERSION", "ca_bundle": "SF_CA_BUNDLE",
+}
+
+
+def _salesforce(values: dict) -> SalesforceSettings | None:
+    raw = {name: _lookup(values, env, "salesforce", name) for name, env in SALESFORCE_KEYS.items()}
+    if not raw["login_url"]:
+        return None
+    fields = SalesforceFields(**values.get("salesforce", {}).get("fields", {}))
+    return SalesforceSettings(**{k: v for k, v in raw.items() if v is not None}, fields=fields)
+
+
 def load_settings() -> Settings:
     values = _secrets_file()
     var_dir = Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var"))
@@ -74,13 +132,16 @@ def load_settings() -> Settings:
         database_url = "postgresql://" + database_url[len("postgres://"):]
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    salesforce = _salesforce(values)
     demo = _lookup(values, "RD_DEMO", "app", "demo")
     return Settings(
         database_url=database_url,
         var_dir=var_dir,
         audit_key=_audit_key(_lookup(values, "RD_AUDIT_KEY", "audit", "key"), var_dir),
-        demo_mode=(demo or "true").lower() in {"1", "true", "yes"},
+        # The demo org runs when asked for, or when no real org is configured.
+        demo_mode=(demo or ("false" if salesforce else "true")).lower() in {"1", "true", "yes"},
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
+        salesforce=salesforce,
     )
 
 

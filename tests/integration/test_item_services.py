@@ -8,7 +8,7 @@ from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound, P
 from core.domain.lifecycle import ItemState
 from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
-from core.models import AuditEvent, Decision, MediaItem, Quarantine, Signal, Verdict
+from core.models import AuditEvent, Decision, MediaItem, OutboxEntry, Quarantine, Signal, Verdict
 from core.services import items
 
 SYSTEM = Actor.system()
@@ -82,7 +82,10 @@ def test_high_risk_release_needs_a_second_person(any_app):
     d = get(any_app, Decision, decision)
     assert (d.status, d.decided_by, d.approved_by) == ("approved", ALICE.id, CAROL.id)
     with any_app.db.reader() as s:
-        assert s.execute(select(Quarantine.status).where(Quarantine.item_id == item)).scalar_one() == "restored"
+        # A Salesforce file's links come back through the outbox; the relay confirms the restore.
+        assert s.execute(select(Quarantine.status).where(Quarantine.item_id == item)).scalar_one() == "releasing"
+        kinds = set(s.execute(select(OutboxEntry.kind).where(OutboxEntry.item_id == item)).scalars())
+    assert kinds == {"sf.writeback", "sf.quarantine", "sf.case", "sf.release"}
 
 
 def test_medium_risk_release_is_immediate(any_app):

@@ -1,0 +1,1 @@
+"""Salesforce over its REST API with the unmodified simple-salesforce client."""

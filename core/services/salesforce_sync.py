@@ -1,0 +1,46 @@
+"""What the org must learn about an item, as outbox rows written in the service's transaction."""
+from __future__ import annotations
+
+from core.clock import utcnow
+from core.models import MediaItem, Quarantine, Verdict
+from core.services.uow import UnitOfWork
+
+STATUS_LABEL = {"clean": "Verified", "quarantined": "Quarantined", "in_review": "In review",
+                "confirmed_synthetic": "Confirmed synthetic", "released": "Released"}
+
+
+def is_salesforce(item: MediaItem) -> bool:
+    return item.source == "salesforce"
+
+
+def writeback(uow: UnitOfWork, item: MediaItem, verdict: Verdict | None, key: str, score: float | None) -> None:
+    status = "Unscannable" if item.risk == "unscannable" and item.state == "quarantined" \
+        else STATUS_LABEL.get(item.state, item.state)
+    uow.enqueue("sf.writeback", {
+        "version_id": item.external_id, "status": status, "risk": item.risk, "score": score,
+        "verified_at": (item.scanned_at or utcnow()).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "sha256": item.sha256,
+        "detectors": ", ".join(f"{k}@{v}" for k, v in sorted((verdict.detector_versions if verdict else {}).items())),
+        "source": "; ".join(verdict.reasons)[:255] if verdict and verdict.reasons else "no provenance evidence",
+        "history_id": f"rd-{item.id}-{key}"}, idempotency_key=f"sf.writeback:{item.id}:{key}", item_id=item.id)
+
+
+def quarantine(uow: UnitOfWork, item: MediaItem, q: Quarantine) -> None:
+    uow.enqueue("sf.quarantine", {"item_id": item.id, "quarantine_id": q.id, "version_id": item.external_id,
+                                  "document_id": item.content_document_id},
+                idempotency_key=f"sf.quarantine:{q.id}", item_id=item.id)
+
+
+def release(uow: UnitOfWork, item: MediaItem, q: Quarantine, decision_id: int) -> None:
+    uow.enqueue("sf.release", {"item_id": item.id, "quarantine_id": q.id, "version_id": item.external_id,
+                               "document_id": item.content_document_id},
+                idempotency_key=f"sf.release:{q.id}:{decision_id}", item_id=item.id)
+
+
+def case(uow: UnitOfWork, item: MediaItem, *, status: str, summary: str, key: str) -> None:
+    """Open (or update) the review Case for a high-risk item; closed later with the decision."""
+    uow.enqueue("sf.case", {"item_id": item.id, "status": status, "summary": summary[:32000],
+                            "file_name": item.file_name, "version_id": item.external_id,
+                            "records": [r["entity_id"] for r in item.linked_records if r.get("entity_type")
+                                        not in ("User", "Group")]},
+                idempotency_key=f"sf.case:{item.id}:{key}", item_id=item.id)

@@ -1,0 +1,180 @@
+"""One Salesforce org: its schema, records, users, connected apps, sessions, API usage and sent emails.
+
+Everything here is safe to call from a test thread while the server runs: each public method holds
+the store's lock. Records returned are the stored dicts; treat them as read-only.
+"""
+from __future__ import annotations
+
+import base64
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Callable, Iterator
+
+from . import crud
+from .clock import format_datetime, utc_now
+from .errors import request_limit_exceeded
+from .ids import IdFactory, sequence_number
+from .schema import Schema
+from .sessions import SessionRegistry
+from .store import RecordStore
+
+
+class Org:
+    def __init__(self, store: RecordStore | None = None, *, api_limit: int = 15000, session_ttl: float = 7200,
+                 clock: Callable[[], datetime] = utc_now):
+        self.store = store or RecordStore()
+        self.schema = Schema()
+        self.clock = clock
+        self.lock = self.store.lock
+        self.ids = IdFactory()
+        self.sessions = SessionRegistry(ttl_seconds=session_ttl)
+        self._effects: list[dict] | None = None
+        for name in self.store.meta("custom_objects", []):
+            if self.schema.get(name) is None:
+                self.schema.define_custom_object(name)
+        if not self.store.is_empty:
+            last = max(sequence_number(r) for r in self._all_ids())
+            self.ids.skip_to(last + 1)
+        if self.store.meta("api_limit") is None:
+            self.store.set_meta("api_limit", api_limit)
+
+    @property
+    def org_id(self) -> str:
+        return self.store.meta("org_id")
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # records
+    def get(self, record_id: str) -> dict | None:
+        with self.lock:
+            return self.store.get(record_id)
+
+    def records(self, sobject: str, *, include_deleted: bool = False) -> list[dict]:
+        with self.lock:
+            return [r for r in self.store.of_type(sobject) if include_deleted or not r["IsDeleted"]]
+
+    def create(self, sobject: str, values: dict, *, user_id: str | None = None) -> str:
+        with self.store.transaction():
+            return crud.create_record(self, sobject, dict(values), user_id or self.integration_user_id)
+
+    def update(self, record_id: str, values: dict, *, user_id: str | None = None) -> None:
+        with self.store.transaction():
+            crud.update_record(self, record_id, dict(values), user_id or self.integration_user_id)
+
+    def delete(self, record_id: str, *, user_id: str | None = None) -> None:
+        with self.store.transaction():
+            crud.delete_record(self, record_id, user_id or self.integration_user_id)
+
+    def upsert(self, sobject: str, field: str, value: object, values: dict, *, user_id: str | None = None
+               ) -> tuple[str, bool]:
+        with self.store.transaction():
+            return crud.upsert_record(self, sobject, field, value, dict(values), user_id or self.integration_user_id)
+
+    def upload_file(self, *, user_id: str, record_id: str | None, path_on_client: str, data: bytes,
+                    title: str | None = None, when: datetime | None = None) -> str:
+        """Simulate a user attaching a file to a record in the UI; returns the ContentVersion id."""
+        from .content import create_version
+
+        values = {"PathOnClient": path_on_client, "VersionData": base64.b64encode(data).decode(),
+                  "Title": title, "FirstPublishLocationId": record_id}
+        with self.store.transaction():
+            values = crud.clean_values(self, self.schema.get("ContentVersion"), values, creating=True)
+            return create_version(self, values, user_id, when=format_datetime(when) if when else None)
+
+    def define_custom_object(self, name: str) -> None:
+        with self.lock:
+            if self.schema.get(name) is None:
+                self.schema.define_custom_object(name)
+                self.store.set_meta("custom_objects", self.store.meta("custom_objects", []) + [name])
+
+    # users and connected apps
+    def add_user(self, username: str, first_name: str, last_name: str, *, email: str | None = None,
+                 title: str | None = None, password: str | None = None, security_token: str = "") -> str:
+        with self.store.transaction():
+            user_id = crud.create_record(self, "User", {
+                "Username": username, "FirstName": first_name, "LastName": last_name,
+                "Email": email or username, "Alias": (first_name[:1] + last_name)[:8].lower(), "Title": title,
+            }, self.store.meta("integration_user_id") or "005000000000000AAA")  # the first user has no creator yet
+            if password is not None:
+                creds = dict(self.store.meta("credentials", {}))
+                creds[username] = {"password": password, "security_token": security_token}
+                self.store.set_meta("credentials", creds)
+            return user_id
+
+    def add_connected_app(self, consumer_key: str, consumer_secret: str, *, certificate_pem: str | None = None,
+                          run_as_username: str | None = None) -> None:
+        """Register a connected app; a certificate (or public key) enables the JWT bearer flow."""
+        with self.lock:
+            apps = dict(self.store.meta("connected_apps", {}))
+            apps[consumer_key] = {"consumer_secret": consumer_secret, "certificate_pem": certificate_pem,
+                                  "run_as_username": run_as_username}
+            self.store.set_meta("connected_apps", apps)
+
+    def connected_app(self, consumer_key: str) -> dict | None:
+        return self.store.meta("connected_apps", {}).get(consumer_key)
+
+    def credentials(self, username: str) -> dict | None:
+        return self.store.meta("credentials", {}).get(username)
+
+    def user_by_username(self, username: str) -> dict | None:
+        with self.lock:
+            lowered = (username or "").lower()
+            return next((u for u in self.records("User") if u["Username"].lower() == lowered), None)
+
+    @property
+    def integration_user_id(self) -> str:
+        return self.store.meta("integration_user_id")
+
+    # API usage, as the Sforce-Limit-Info header reports it
+    @property
+    def api_usage(self) -> tuple[int, int]:
+        return self.store.meta("api_used", 0), self.store.meta("api_limit")
+
+    def count_api_call(self) -> None:
+        with self.lock:
+            used, limit = self.api_usage
+            if used >= limit:
+                raise request_limit_exceeded()
+            self.store.set_meta("api_used", used + 1)
+
+    def set_api_usage(self, *, used: int | None = None, limit: int | None = None) -> None:
+        with self.lock:
+            if used is not None:
+                self.store.set_meta("api_used", used)
+            if limit is not None:
+                self.store.set_meta("api_limit", limit)
+
+    # emails sent through the emailSimple action
+    @property
+    def emails(self) -> list[dict]:
+        return list(self.store.meta("emails", []))
+
+    def record_email(self, email: dict) -> None:
+        with self.lock:
+            self.store.set_meta("emails", self.emails + [email])
+
+    # bookkeeping
+    def next_number(self, name: str) -> int:
+        value = self.store.meta(f"counter_{name}", 1000) + 1
+        self.store.set_meta(f"counter_{name}", value)
+        return value
+
+    def record_effect(self, op: str, sobject: str, record_id: str) -> None:
+        if self._effects is not None:
+            self._effects.append({"op": op, "type": sobject, "id": record_id})
+
+    @contextmanager
+    def capturing_effects(self) -> Iterator[list[dict]]:
+        """Collect the writes one request makes, for the request log."""
+        with self.lock:
+            self._effects = effects = []
+            try:
+                yield effects
+            finally:
+                self._effects = None
+
+    def _all_ids(self) -> Iterator[str]:
+        for obj_name in self.schema.names():
+            for record in self.store.of_type(obj_name):
+                yield record["Id"]

@@ -1,0 +1,192 @@
+"""Running parsed SOQL against the org: field checks, filtering, ordering and rendering rows."""
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from .errors import SalesforceError
+from .ids import to_18
+from .query_values import compare_sort, matches
+from .schema import POLYMORPHIC, FieldDef, ObjectDef
+from .soql import BoolOp, Comparison, FieldRef, Not, Query, error_at, parse
+
+if TYPE_CHECKING:
+    from .org import Org
+
+_TARGETS = {"ContentDocumentId": "ContentDocument", "LatestPublishedVersionId": "ContentVersion",
+            "CreatedById": "User", "LastModifiedById": "User", "AccountId": "Account", "ContactId": "Contact"}
+NAME_FIELDS = ("Id", "Name", "Type", "Email", "Username", "Alias", "FirstName", "LastName", "Title")
+_LINK_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
+                     "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using "
+                     "the IN operator.")
+
+
+class Resolver:
+    """Checks field paths against the schema and reads their values from records."""
+
+    def __init__(self, org: Org, query: Query):
+        self.org = org
+        self.query = query
+        self.obj = org.schema.get(query.sobject)
+        if self.obj is None:
+            raise error_at(query.text, query.sobject_pos, f"sObject type '{query.sobject}' is not supported. If you "
+                           "are attempting to use a custom object, be sure to append the '__c' after the entity "
+                           "name. Please reference your WSDL or the describe call for the appropriate names.",
+                           "INVALID_TYPE")
+        self._checked: dict[FieldRef, tuple[FieldDef, str | None]] = {}
+
+    def check(self, ref: FieldRef) -> tuple[FieldDef, str | None]:
+        """The field (or the reference field of a relationship) and the relationship's target object."""
+        if ref not in self._checked:
+            self._checked[ref] = self._check(ref)
+        return self._checked[ref]
+
+    def _check(self, ref: FieldRef) -> tuple[FieldDef, str | None]:
+        if len(ref.path) == 1:
+            return self._field(self.obj, ref, ref.path[0]), None
+        reference = self._relationship(ref)
+        target = "Name" if reference.name in POLYMORPHIC else _TARGETS.get(reference.name)
+        if target == "Name" and ref.path[1].lower() not in {f.lower() for f in NAME_FIELDS}:
+            raise self._no_column(ref, ref.path[1], "Name")
+        if target and target != "Name":
+            self._field(self.org.schema.get(target), ref, ref.path[1])
+        return reference, target
+
+    def _field(self, obj: ObjectDef, ref: FieldRef, name: str) -> FieldDef:
+        found = obj.field(name)
+        if found is None:
+            raise self._no_column(ref, name, obj.name)
+        return found
+
+    def _relationship(self, ref: FieldRef) -> FieldDef:
+        rel = ref.path[0].lower()
+        for fdef in self.obj.fields.values():
+            if fdef.type == "reference" and fdef.name.lower() == rel + "id":
+                return fdef
+        if rel.endswith("__r"):
+            return FieldDef(ref.path[0][:-3] + "__c", "reference", True, True, False)
+        raise error_at(self.query.text, ref.pos, f"Didn't understand relationship '{ref.path[0]}' in field path. "
+                       "If you are attempting to use a custom relationship, be sure to append the '__r' after "
+                       "the custom relationship name. Please reference your WSDL or the describe call for the "
+                       "appropriate names.", "INVALID_FIELD")
+
+    def _no_column(self, ref: FieldRef, name: str, entity: str) -> SalesforceError:
+        return error_at(self.query.text, ref.pos, f"No such column '{name}' on entity '{entity}'. If you are "
+                        "attempting to use a custom field, be sure to append the '__c' after the custom field "
+                        "name. Please reference your WSDL or the describe call for the appropriate names.",
+                        "INVALID_FIELD")
+
+    def value(self, record: dict, ref: FieldRef) -> object:
+        from .crud import field_value
+
+        if len(ref.path) == 1:
+            return field_value(record, ref.path[0])
+        parent = self.parent(record, ref)
+        return None if parent is None else self.parent_value(parent, ref.path[1])
+
+    def parent(self, record: dict, ref: FieldRef) -> dict | None:
+        from .crud import field_value
+
+        reference, _ = self.check(ref)
+        parent_id = field_value(record, reference.name)
+        return self.org.store.get(parent_id) if parent_id else None
+
+    @staticmethod
+    def parent_value(parent: dict, name: str) -> object:
+        from .crud import field_value
+
+        if name.lower() == "type" and "Type" not in parent:
+            return parent["attributes"]["type"]
+        if name.lower() == "name" and "Name" not in parent:
+            return parent.get("CaseNumber") or parent.get("Title")
+        return field_value(parent, name)
+
+
+def run(org: Org, text: str, *, include_deleted: bool) -> tuple[Query, Resolver, list[dict]]:
+    """Parse, check and evaluate; returns the matching records in result order."""
+    query = parse(text)
+    resolver = Resolver(org, query)
+    for ref in query.fields + [o.field for o in query.order_by] + _where_fields(query.where):
+        resolver.check(ref)
+    if isinstance(query.count, FieldRef):
+        resolver.check(query.count)
+    _check_literal_types(query, resolver, query.where)
+    if resolver.obj.name == "ContentDocumentLink" and not _filters_link(query.where):
+        raise SalesforceError(400, "MALFORMED_QUERY", _LINK_RESTRICTION)
+    rows = [r for r in org.store.of_type(resolver.obj.name) if include_deleted or not r["IsDeleted"]]
+    rows.sort(key=lambda r: r["Id"])
+    if query.where is not None:
+        rows = [r for r in rows if _holds(resolver, r, query.where)]
+    if query.order_by:
+        rows.sort(key=functools.cmp_to_key(lambda a, b: _order(resolver, query, a, b)))
+    start = query.offset or 0
+    rows = rows[start:start + query.limit if query.limit is not None else None]
+    return query, resolver, rows
+
+
+def _holds(resolver: Resolver, record: dict, node) -> bool:
+    if isinstance(node, BoolOp):
+        results = (_holds(resolver, record, part) for part in node.parts)
+        return all(results) if node.op == "AND" else any(results)
+    if isinstance(node, Not):
+        return not _holds(resolver, record, node.expr)
+    fdef, _ = resolver.check(node.field)
+    return matches(resolver.value(record, node.field), node.op, node.value,
+                   is_id=fdef.type in ("id", "reference") and len(node.field.path) == 1, today=resolver.org.now())
+
+
+def _order(resolver: Resolver, query: Query, a: dict, b: dict) -> int:
+    for item in query.order_by:
+        fdef, _ = resolver.check(item.field)
+        is_id = fdef.type in ("id", "reference") and len(item.field.path) == 1
+        result = compare_sort(resolver.value(a, item.field), resolver.value(b, item.field),
+                              descending=item.descending, nulls_last=item.nulls_last, is_id=is_id)
+        if result:
+            return result
+    return 0
+
+
+def _where_fields(node) -> list[FieldRef]:
+    if node is None:
+        return []
+    if isinstance(node, BoolOp):
+        return [ref for part in node.parts for ref in _where_fields(part)]
+    if isinstance(node, Not):
+        return _where_fields(node.expr)
+    return [node.field]
+
+
+def _check_literal_types(query: Query, resolver: Resolver, node) -> None:
+    for comparison in _comparisons(node):
+        fdef, target = resolver.check(comparison.field)
+        if len(comparison.field.path) == 2:
+            obj = resolver.org.schema.get(target) if target and target != "Name" else None
+            fdef = obj.field(comparison.field.path[1]) if obj else None
+        values = comparison.value if isinstance(comparison.value, tuple) else (comparison.value,)
+        for literal in values:
+            if fdef and fdef.type == "datetime" and literal.kind in ("string", "date"):
+                raise error_at(query.text, literal.pos, f"value of filter criterion for field '{fdef.name}' must "
+                               "be of type dateTime and should not be enclosed in quotes", "INVALID_FIELD")
+            if fdef and fdef.type in ("id", "reference") and literal.kind == "string" and literal.value:
+                try:
+                    to_18(literal.value)
+                except ValueError:
+                    raise error_at(query.text, literal.pos, f"invalid ID field: {literal.value}",
+                                   "INVALID_QUERY_FILTER_OPERATOR") from None
+
+
+def _comparisons(node) -> list[Comparison]:
+    if node is None:
+        return []
+    if isinstance(node, BoolOp):
+        return [c for part in node.parts for c in _comparisons(part)]
+    if isinstance(node, Not):
+        return _comparisons(node.expr)
+    return [node]
+
+
+def _filters_link(node) -> bool:
+    """True when the WHERE clause pins ContentDocumentId, LinkedEntityId or Id with = or IN at the top level."""
+    parts = node.parts if isinstance(node, BoolOp) and node.op == "AND" else (node,)
+    return any(isinstance(p, Comparison) and len(p.field.path) == 1 and p.op in ("=", "IN")
+               and p.field.path[0].lower() in ("contentdocumentid", "linkedentityid", "id") for p in parts)
