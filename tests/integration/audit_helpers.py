@@ -51,15 +51,32 @@ def append_in_process(database_url: str, key: bytes, n: int, tag: str) -> float:
 
 
 def run_concurrent_appends(database_url: str, key: bytes, processes: int, per_process: int) -> float:
-    """Start `processes` writers at once; returns wall-clock seconds for all of them."""
-    import multiprocessing
+    """Start `processes` writer processes at once; returns wall-clock seconds for all of them.
+
+    Plain subprocesses, not multiprocessing: spawn re-imports the parent's __main__, which inside
+    a test session that ran AppTest is the Streamlit script."""
+    import os
+    import subprocess
+    import sys
     import time
 
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(processes) as pool:
-        start = time.perf_counter()
-        results = [pool.apply_async(append_in_process, (database_url, key, per_process, f"w{p}"))
-                   for p in range(processes)]
-        for r in results:
-            r.get(timeout=600)
-        return time.perf_counter() - start
+    from core.settings import PROJECT_ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    start = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.integration.audit_helpers", database_url,
+                               key.hex(), str(per_process), f"w{p}"], cwd=PROJECT_ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for p in range(processes)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"writer failed: {err[-2000:]}")
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    import sys
+
+    url, key_hex, count, tag = sys.argv[1:5]
+    print(append_in_process(url, bytes.fromhex(key_hex), int(count), tag))
