@@ -33,3 +33,16 @@ def test_the_token_never_shows_in_its_repr(emu):
     gw = SalesforceGateway(settings_for(emu))
     token = fetch_token(gw.cfg, gw.http)
     assert token.access_token not in repr(token)
+
+
+@pytest.mark.parametrize("login_url,audience", [
+    ("https://login.salesforce.com", "https://login.salesforce.com"),
+    ("https://acme.my.salesforce.com", "https://login.salesforce.com"),
+    ("https://acme--uat.sandbox.my.salesforce.com", "https://test.salesforce.com"),
+    ("https://test.salesforce.com", "https://test.salesforce.com"),
+    ("https://127.0.0.1:8443/", "https://127.0.0.1:8443"),
+])
+def test_jwt_audience_follows_salesforce_rules(emu, login_url, audience):
+    from core.adapters.salesforce.auth import jwt_audience
+
+    assert jwt_audience(settings_for(emu, login_url=login_url)) == audience

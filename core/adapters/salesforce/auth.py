@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import jwt
 import requests
@@ -28,10 +29,22 @@ class Token:
         return f"Token(instance_url={self.instance_url!r}, issued_at={self.issued_at})"
 
 
+def jwt_audience(cfg: SalesforceSettings) -> str:
+    """Salesforce wants login.salesforce.com (test.salesforce.com for sandboxes) as the audience,
+    even when signing in through a My Domain host; any other login host is its own audience."""
+    if cfg.jwt_audience:
+        return cfg.jwt_audience
+    host = urlparse(cfg.login_url).hostname or ""
+    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+        return "https://test.salesforce.com"
+    if host.endswith(".salesforce.com"):
+        return "https://login.salesforce.com"
+    return cfg.login_url.rstrip("/")
+
+
 def _jwt_assertion(cfg: SalesforceSettings) -> str:
     key = Path(cfg.private_key_file).read_text()
-    claims = {"iss": cfg.client_id, "sub": cfg.username,
-              "aud": cfg.jwt_audience or cfg.login_url.rstrip("/"), "exp": int(time.time()) + 180}
+    claims = {"iss": cfg.client_id, "sub": cfg.username, "aud": jwt_audience(cfg), "exp": int(time.time()) + 180}
     return jwt.encode(claims, key, algorithm="RS256")
 
 
