@@ -17,6 +17,18 @@ class App:
     def uow(self, correlation_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.db, self.settings.audit_key, correlation_id)
 
+    @property
+    def media_dir(self):
+        return self.settings.var_dir / "media"
+
+    def salesforce(self):
+        """A gateway to the configured org (the demo org in demo mode), or None when there is none."""
+        if self.settings.salesforce is None:
+            return None
+        from core.adapters.salesforce.gateway import SalesforceGateway
+
+        return SalesforceGateway(self.settings.salesforce)
+
 
 def build(settings: Settings | None = None) -> App:
     settings = settings or get_settings()

@@ -273,3 +273,18 @@ class ServiceStatus(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     data: dict = json_field(dict)
     updated_at: datetime = when(nullable=False, default_now=True)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for the verification API. Only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=12)  # the first characters, to recognise a key in logs and lists
+    key_hash: str = Field(unique=True, max_length=64)
+    rate_per_minute: int = 120
+    created_by: str = Field(max_length=320)
+    created_at: datetime = when(nullable=False, default_now=True)
+    revoked_at: Optional[datetime] = when()
+    last_used_at: Optional[datetime] = when()

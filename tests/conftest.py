@@ -67,3 +67,22 @@ def pg_app(pg_cluster, tmp_path) -> App:
 def any_app(request) -> App:
     """A migrated database on each engine the product supports."""
     return request.getfixturevalue("sqlite_app" if request.param == "sqlite" else "pg_app")
+
+
+@pytest.fixture
+def emu():
+    """The local Salesforce emulator over HTTPS, with Response Desk's metadata deployed."""
+    from sf_emulator import run_emulator
+    from tests.sf import deploy_metadata
+
+    with run_emulator(seed="empty") as emulator:
+        deploy_metadata(emulator)
+        yield emulator
+
+
+@pytest.fixture
+def gateway(emu):
+    from core.adapters.salesforce.gateway import SalesforceGateway
+    from tests.sf import settings_for
+
+    return SalesforceGateway(settings_for(emu))

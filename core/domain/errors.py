@@ -19,3 +19,7 @@ class NotFound(DomainError):
 
 class FourEyesViolation(DomainError):
     """A second, different person must approve this."""
+
+
+class LeaseLost(DomainError):
+    """Another worker holds this item's scan lease now; this worker's result is discarded."""

@@ -30,3 +30,14 @@ class ScanOutcome:
     def __post_init__(self):
         if Risk(self.risk) is Risk.UNSCANNABLE and not self.unscannable_reason:
             raise ValueError("an unscannable outcome needs a reason a reviewer understands")
+
+
+def outcome_report(path: str, outcome: ScanOutcome) -> dict[str, Any]:
+    """The verdict as `python -m core scan --json` and the verification API print it."""
+    report = {"path": path, "sha256": outcome.sha256, "risk": Risk(outcome.risk).value,
+              "reasons": list(outcome.reasons),
+              "signals": [{"name": s.name, "version": s.version, "score": s.score, "label": s.label,
+                           "evidence": s.evidence} for s in outcome.signals]}
+    if outcome.unscannable_reason:
+        report["unscannable_reason"] = outcome.unscannable_reason
+    return report

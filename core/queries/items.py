@@ -62,3 +62,24 @@ def review_queue(db: Database, limit: int = 500) -> pd.DataFrame:
             [ItemState.QUARANTINED.value, ItemState.IN_REVIEW.value]))
             .order_by(MediaItem.scanned_at.asc(), MediaItem.id.asc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+
+
+def verdict_report(db: Database, item_id: int) -> dict | None:
+    """The item's latest verdict in the scan report's shape, or None while it has none."""
+    from core.domain.scan import outcome_report
+    from core.models import Signal, Verdict
+
+    with db.reader() as s:
+        item = s.get(MediaItem, item_id)
+        verdict = s.execute(select(Verdict).where(Verdict.item_id == item_id)
+                            .order_by(Verdict.id.desc()).limit(1)).scalar_one_or_none()
+        if item is None or verdict is None:
+            return None
+        signals = s.execute(select(Signal).where(Signal.verdict_id == verdict.id).order_by(Signal.id)).scalars().all()
+    from core.domain.scan import ScanOutcome, SignalRecord
+
+    outcome = ScanOutcome(risk=verdict.risk, reasons=tuple(verdict.reasons), sha256=item.sha256,
+                          unscannable_reason=verdict.unscannable_reason,
+                          signals=tuple(SignalRecord(x.name, x.version, x.score, x.label, x.evidence,
+                                                     x.explanation_path) for x in signals))
+    return {**outcome_report(item.file_name, outcome), "item_id": item.id, "state": item.state}

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.adapters.salesforce import content
-from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime
+from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime, soql_id
 from core.bootstrap import App
 from core.clock import utcnow
 from core.domain.roles import Actor
@@ -86,6 +86,22 @@ def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], med
                     "first_publish_location_id": row.get("FirstPublishLocationId"),
                     "download": "refused: larger than the size limit" if too_large else "complete"})
     return item_id, too_large
+
+
+def register_version(app: App, gw: SalesforceGateway, version_id: str, *, media_dir: Path,
+                     max_bytes: int = 50 * 1024 * 1024) -> int:
+    """Fetch and register one ContentVersion now (the verification API); idempotent."""
+    held = _held(app, [version_id])
+    if held:
+        with app.db.reader() as s:
+            return s.execute(select(MediaItem.id).where(MediaItem.source == SOURCE,
+                                                        MediaItem.external_id == version_id)).scalar_one()
+    rows = list(gw.query(f"SELECT {', '.join(content.VERSION_FIELDS)} FROM ContentVersion "
+                         f"WHERE Id = {soql_id(version_id)}"))
+    if not rows:
+        raise LookupError(f"no ContentVersion {version_id} in the org")
+    links = content.links_of(gw, [rows[0]["ContentDocumentId"]])
+    return _register(app, gw, rows[0], links[rows[0]["ContentDocumentId"]], media_dir, max_bytes, gw.org_base)[0]
 
 
 def poll(app: App, gw: SalesforceGateway, *, media_dir: Path, max_bytes: int = 50 * 1024 * 1024,

@@ -1,0 +1,90 @@
+"""Scanning registered items: claim them under a lease, run the engine, record the verdict.
+
+Whatever goes wrong with a file, the item ends with a verdict (unscannable, with a reason): a
+file is never left unscanned because it was odd, and never released because it could not be read.
+A worker that dies mid-scan loses its lease; another takes the item over when it expires."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select
+
+from core.bootstrap import App
+from core.clock import utcnow
+from core.domain.lifecycle import ItemState, Risk, check_transition
+from core.domain.roles import Actor
+from core.domain.scan import ScanOutcome
+from core.models import MediaItem
+from core.services import items
+
+SCANNER = Actor.system("scanner")
+MAX_SCAN_ATTEMPTS = 3  # a file that takes down its scanner this often is quarantined as unscannable
+
+
+class ScanEngine(Protocol):
+    def scan_bytes(self, data: bytes, *, file_name: str, declared_type: str | None = None) -> ScanOutcome: ...
+
+
+def claim(app: App, *, owner: str, limit: int = 8, lease: timedelta = timedelta(minutes=5),
+          item_id: int | None = None) -> list[int]:
+    """Take up to `limit` items to scan: new ones, and ones whose scanner's lease ran out."""
+    now = utcnow()
+    with app.uow() as uow:
+        query = select(MediaItem).where(or_(
+            MediaItem.state == ItemState.RECEIVED.value,
+            and_(MediaItem.state == ItemState.SCANNING.value, MediaItem.lease_expires_at < now)))
+        if item_id is not None:
+            query = query.where(MediaItem.id == item_id)
+        rows = uow.session.execute(query.order_by(MediaItem.received_at, MediaItem.id).limit(limit)
+                                   .with_for_update(skip_locked=True)).scalars().all()
+        for item in rows:
+            before = {"state": item.state, "lease_owner": item.lease_owner}
+            if item.state == ItemState.RECEIVED:
+                check_transition(ItemState.RECEIVED, ItemState.SCANNING)
+                item.state = ItemState.SCANNING.value
+                action = "item.scan_started"
+            else:
+                action = "item.scan_lease_taken_over"
+            item.scan_attempts += 1
+            item.lease_owner, item.lease_expires_at, item.updated_at = owner, now + lease, now
+            uow.session.add(item)
+            uow.record(SCANNER, action, "media_item", item.id, before=before,
+                       after={"state": item.state, "lease_owner": owner, "scan_attempts": item.scan_attempts})
+        uow.commit()
+        return [item.id for item in rows]
+
+
+def outcome_for(engine: ScanEngine, item: MediaItem, max_bytes: int) -> ScanOutcome:
+    if item.scan_attempts > MAX_SCAN_ATTEMPTS:
+        return ScanOutcome(risk=Risk.UNSCANNABLE, sha256=item.sha256, unscannable_reason=(
+            f"scanning this file failed {item.scan_attempts - 1} times (the scanner stopped each time)"))
+    path = Path(item.storage_path) if item.storage_path else None
+    if path is None or not path.is_file():
+        reason = (item.provenance or {}).get("download")
+        reason = f"the file could not be fetched ({reason})" if reason and reason != "complete" \
+            else "the file's content is not available to scan"
+        return ScanOutcome(risk=Risk.UNSCANNABLE, unscannable_reason=reason, sha256=item.sha256)
+    if path.stat().st_size > max_bytes:
+        return ScanOutcome(risk=Risk.UNSCANNABLE, sha256=item.sha256,
+                           unscannable_reason=f"the file is larger than the {max_bytes:,}-byte limit")
+    return engine.scan_bytes(path.read_bytes(), file_name=item.file_name, declared_type=item.declared_type)
+
+
+def scan_claimed(app: App, engine: ScanEngine, item_id: int, *, owner: str,
+                 max_bytes: int = 50 * 1024 * 1024) -> ItemState:
+    """Scan an item this owner holds the lease of, and record the verdict (LeaseLost if it no longer does)."""
+    with app.db.reader() as s:
+        item = s.get(MediaItem, item_id)
+    outcome = outcome_for(engine, item, max_bytes)
+    return items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome,
+                                    lease_owner=owner)
+
+
+def scan_item(app: App, engine: ScanEngine, item_id: int, *, owner: str = "inline",
+              max_bytes: int = 50 * 1024 * 1024) -> ItemState | None:
+    """Claim one item and scan it now (the verification API, tests, benchmarks)."""
+    if not claim(app, owner=owner, limit=1, item_id=item_id):
+        return None
+    return scan_claimed(app, engine, item_id, owner=owner, max_bytes=max_bytes)
