@@ -28,8 +28,7 @@ migrate: install
 	$(PY) -m core migrate
 
 run: migrate
-	@echo "Response Desk: http://localhost:$(PORT)  (Ctrl-C stops it)"
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m core run --port $(PORT)
 
 test: install-dev
 	$(PY) -m pytest

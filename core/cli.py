@@ -52,6 +52,111 @@ def _cmd_audit_export(args) -> int:
     return 0
 
 
+def _scan_targets(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file()))
+        else:
+            files.append(path)
+    return files
+
+
+def _scan_bank():
+    """This installation's hash bank (DATABASE_URL or the embedded default), else an empty bank."""
+    from core.verification.hashbank import DatabaseHashBank, MemoryHashBank
+
+    try:
+        from core.bootstrap import get_app
+
+        bank = DatabaseHashBank(get_app().db)
+        print(f"hash bank: {len(bank)} entries from the database", file=sys.stderr)
+        return bank
+    except Exception as exc:  # no database yet, or unreachable: a scan still runs
+        print(f"no usable database ({type(exc).__name__}): scanning against an empty hash bank",
+              file=sys.stderr)
+        return MemoryHashBank()
+
+
+def _cmd_scan(args) -> int:
+    import json
+
+    from core.domain.lifecycle import Risk
+    from core.domain.scan import outcome_report
+    from core.verification.config import EngineConfig
+    from core.verification.engine import Engine
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    files = _scan_targets(args.paths)
+    config = EngineConfig(**({"trust_anchors_path": Path(args.trust_anchors)} if args.trust_anchors else {}))
+    results = []
+    show_progress = not args.json and len(files) >= 10 and sys.stderr.isatty()
+    with Engine(config, _scan_bank()) as engine:
+        for n, path in enumerate(files, start=1):
+            if show_progress:
+                done = int(30 * n / len(files))
+                print(f"\r[{'#' * done}{'.' * (30 - done)}] {n}/{len(files)}", end="", file=sys.stderr)
+            outcome = engine.scan_file(path)  # never raises for a bad file: it comes back unscannable
+            results.append((path, outcome))
+    if show_progress:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps([outcome_report(str(path), o) for path, o in results], indent=2, default=str))
+    else:
+        width = max([len(str(p)) for p, _ in results] + [4])
+        print(f"{'RISK':<12} {'FILE':<{width}}  REASON")
+        for path, o in results:
+            print(f"{o.risk.value:<12} {str(path):<{width}}  {o.unscannable_reason or (o.reasons or ('',))[0]}")
+    flagged = sum(1 for _, o in results if Risk(o.risk) in (Risk.HIGH, Risk.UNSCANNABLE))
+    if not args.json:
+        print(f"{len(results)} files, {flagged} high or unscannable")
+    return 1 if flagged else 0
+
+
+def _cmd_run(args) -> int:
+    from core.demo.launcher import run
+
+    return run(port=args.port, traffic=not args.no_traffic)
+
+
+def _cmd_worker(args) -> int:
+    import logging
+
+    from core.bootstrap import get_app
+    from core.worker import Worker, WorkerOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = WorkerOptions(metrics_port=args.metrics_port, poll_interval_s=args.poll_interval)
+    if args.name:
+        options.name = args.name
+    if args.scan_threads:
+        options.scan_threads = args.scan_threads
+    Worker(get_app(), options).run_forever()
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    import uvicorn
+
+    uvicorn.run("core.api:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="warning", limit_concurrency=64, timeout_keep_alive=15)
+    return 0
+
+
+def _cmd_apikeys_create(args) -> int:
+    from core.bootstrap import get_app
+    from core.services.apikeys import create_api_key
+
+    key_id, key = create_api_key(get_app().uow(), actor=Actor.system("cli"), name=args.name,
+                                 rate_per_minute=args.rate)
+    print(f"API key {key_id} for {args.name!r} (shown once, store it in a secret manager):\n{key}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Response Desk command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +172,37 @@ def build_parser() -> argparse.ArgumentParser:
     export = audit_sub.add_parser("export", help="write the trail as JSON Lines")
     export.add_argument("--out", required=True, help="file to write")
     export.set_defaults(func=_cmd_audit_export)
+
+    scan = sub.add_parser("scan", help="verify files and folders; exit 1 if any is high or unscannable")
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
+    scan.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
+    scan.add_argument("--trust-anchors", help="PEM file of C2PA trust anchors (default data/c2pa/trust_anchors.pem)")
+    scan.set_defaults(func=_cmd_scan)
+
+    run = sub.add_parser("run", help="start the whole product (the demo org when no org is configured)")
+    run.add_argument("--port", type=int, default=8501, help="dashboard port")
+    run.add_argument("--no-traffic", action="store_true", help="demo org without live uploads")
+    run.set_defaults(func=_cmd_run)
+
+    worker = sub.add_parser("worker", help="run the ingest, scan and relay loops until SIGTERM or Ctrl-C")
+    worker.add_argument("--name", help="worker name in heartbeats and leases (default host-pid)")
+    worker.add_argument("--scan-threads", type=int, help="scanners (default: one per core)")
+    worker.add_argument("--poll-interval", type=float, default=5.0, help="seconds between Salesforce polls")
+    worker.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port")
+    worker.set_defaults(func=_cmd_worker)
+
+    serve = sub.add_parser("serve", help="run the verification API (OpenAPI docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8600)
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.set_defaults(func=_cmd_serve)
+
+    keys = sub.add_parser("apikeys", help="manage verification API keys")
+    keys_sub = keys.add_subparsers(dest="apikeys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("name", help="who uses the key, e.g. 'Salesforce production org'")
+    create.add_argument("--rate", type=int, default=120, help="requests a minute")
+    create.set_defaults(func=_cmd_apikeys_create)
     return parser
 
 

@@ -34,8 +34,11 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
     AUDIT_VERIFY = "audit.verify"
+    HASHBANK_MANAGE = "hashbank.manage"
+    HASHBANK_EXPORT = "hashbank.export"
     SETTINGS_MANAGE = "settings.manage"
     USERS_MANAGE = "users.manage"
+    APIKEYS_MANAGE = "apikeys.manage"
 
 
 R, A = Role, Action
@@ -56,8 +59,11 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     A.AUDIT_READ: _EVERY_HUMAN,
     A.AUDIT_EXPORT: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR}),
     A.AUDIT_VERIFY: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR, R.SYSTEM}),
+    A.HASHBANK_MANAGE: frozenset({R.COMPLIANCE_LEAD, R.ADMIN}),
+    A.HASHBANK_EXPORT: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR}),
     A.SETTINGS_MANAGE: frozenset({R.ADMIN}),
     A.USERS_MANAGE: frozenset({R.ADMIN}),
+    A.APIKEYS_MANAGE: frozenset({R.ADMIN, R.SYSTEM}),
 }
 
 

@@ -7,11 +7,12 @@ from typing import Iterable
 from sqlalchemy import select
 
 from core.clock import utcnow
-from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound
+from core.domain.errors import FourEyesViolation, IllegalTransition, LeaseLost, NotFound
 from core.domain.lifecycle import Grounds, ItemState, Risk, check_transition, state_after_scan
 from core.domain.roles import Action, Actor, require
 from core.domain.scan import ScanOutcome
 from core.models import Decision, MediaItem, Quarantine, Signal, Verdict
+from core.services import salesforce_sync as sf
 from core.services.uow import UnitOfWork
 
 DEFAULT_QUARANTINE_RISKS = frozenset({Risk.HIGH, Risk.MEDIUM})
@@ -78,11 +79,16 @@ def begin_scan(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
 
 
 def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: ScanOutcome,
-                       quarantine_risks: frozenset[Risk] = DEFAULT_QUARANTINE_RISKS) -> ItemState:
-    """Store the verdict and its signals, then move the item to clean or quarantined."""
+                       quarantine_risks: frozenset[Risk] = DEFAULT_QUARANTINE_RISKS,
+                       lease_owner: str | None = None) -> ItemState:
+    """Store the verdict and its signals, then move the item to clean or quarantined.
+    With `lease_owner`, only the current holder of the item's scan lease may record."""
     require(actor, Action.ITEM_RECORD_SCAN)
     with uow:
         item = _load(uow, item_id)
+        if lease_owner is not None and item.lease_owner != lease_owner:
+            raise LeaseLost(f"item {item_id}'s scan lease is held by {item.lease_owner}, not {lease_owner}")
+        item.lease_owner, item.lease_expires_at = None, None
         target = state_after_scan(outcome.risk, quarantine_risks)
         verdict = Verdict(item_id=item.id, risk=Risk(outcome.risk).value, reasons=list(outcome.reasons),
                           unscannable_reason=outcome.unscannable_reason,
@@ -96,12 +102,23 @@ def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: 
         item.risk, item.scanned_at = verdict.risk, utcnow()
         item.unscannable_reason = outcome.unscannable_reason
         item.sha256 = outcome.sha256 or item.sha256
+        quarantine = None
         if target is ItemState.QUARANTINED:
             reason = outcome.unscannable_reason or "; ".join(outcome.reasons) or f"risk {verdict.risk}"
-            uow.session.add(Quarantine(item_id=item.id, reason=reason, started_by=actor.id))
+            quarantine = Quarantine(item_id=item.id, reason=reason, started_by=actor.id)
+            uow.session.add(quarantine)
+            uow.session.flush()
         _move(uow, actor, item, target, "item.scanned", grounds=Grounds(scan_completed=True),
               reason=outcome.unscannable_reason,
               after_extra={"verdict_id": verdict.id, "reasons": list(outcome.reasons)})
+        if sf.is_salesforce(item):
+            scores = [x.score for x in outcome.signals if x.score is not None]
+            sf.writeback(uow, item, verdict, f"v{verdict.id}", max(scores) if scores else None)
+            if quarantine is not None:
+                sf.quarantine(uow, item, quarantine)
+            if item.risk == Risk.HIGH:
+                sf.case(uow, item, status="New", key="open",
+                        summary="Response Desk flagged this file as high risk: " + "; ".join(outcome.reasons))
         uow.commit()
         return target
 
@@ -114,7 +131,12 @@ def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str)
     with uow:
         item = _load(uow, item_id)
         _move(uow, actor, item, ItemState.QUARANTINED, "item.quarantined", reason=reason)
-        uow.session.add(Quarantine(item_id=item.id, reason=reason, started_by=actor.id))
+        quarantine = Quarantine(item_id=item.id, reason=reason, started_by=actor.id)
+        uow.session.add(quarantine)
+        uow.session.flush()
+        if sf.is_salesforce(item):
+            sf.quarantine(uow, item, quarantine)
+            sf.writeback(uow, item, None, f"q{quarantine.id}", None)
         uow.commit()
 
 
@@ -166,6 +188,10 @@ def confirm_synthetic(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_cod
         _move(uow, actor, item, ItemState.CONFIRMED_SYNTHETIC, "item.confirmed_synthetic",
               grounds=Grounds(human_decision=True), reason=f"{reason_code}: {note}".strip(": "),
               after_extra={"decision_id": decision.id})
+        from core.services.hashbank import bank_confirmed_item  # its hashes join the bank, same commit
+
+        bank_confirmed_item(uow, actor=actor, item_id=item.id, decision_id=decision.id)
+        _tell_salesforce_of_decision(uow, item, decision)
         uow.commit()
         return decision.id
 
@@ -175,15 +201,27 @@ def _latest_risk(uow: UnitOfWork, item_id: int) -> str | None:
                                .order_by(Verdict.id.desc()).limit(1)).scalar_one_or_none()
 
 
+def _tell_salesforce_of_decision(uow: UnitOfWork, item: MediaItem, decision: Decision) -> None:
+    if sf.is_salesforce(item):
+        sf.writeback(uow, item, None, f"d{decision.id}", None)
+        sf.case(uow, item, status="Closed", key=f"d{decision.id}",
+                summary=f"Decision by {decision.decided_by}: {decision.kind} ({decision.reason_code}) {decision.note}")
+
+
 def _release(uow: UnitOfWork, actor: Actor, item: MediaItem, decision: Decision, action: str) -> None:
+    """Release ends every active quarantine. In Salesforce the removed links come back through
+    the outbox; the quarantine reads `releasing` until the relay has re-read and matched them."""
     item.decided_at = utcnow()
     for q in uow.session.execute(select(Quarantine).where(
             Quarantine.item_id == item.id, Quarantine.status == "active")).scalars():
-        q.status, q.ended_at = "restored", item.decided_at
+        q.status, q.ended_at = ("releasing" if sf.is_salesforce(item) else "restored"), item.decided_at
         uow.session.add(q)
+        if sf.is_salesforce(item):
+            sf.release(uow, item, q, decision.id)
     _move(uow, actor, item, ItemState.RELEASED, action, grounds=Grounds(human_decision=True),
           reason=f"{decision.reason_code}: {decision.note}".strip(": "),
           after_extra={"decision_id": decision.id})
+    _tell_salesforce_of_decision(uow, item, decision)
 
 
 def request_release(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code: str,

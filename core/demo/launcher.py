@@ -1,0 +1,120 @@
+"""`python -m core run`: the whole product on one machine.
+
+Without a Salesforce org configured it starts the demo: the local emulator seeded with a demo
+org, live upload traffic, the worker and the dashboard. With an org configured it starts the
+worker and the dashboard against it. Ctrl-C stops everything."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from core.bootstrap import migrate
+from core.settings import PROJECT_ROOT, get_settings
+
+log = logging.getLogger("responsedesk.run")
+HISTORY_OBJECT = "RD_Media_Verification__c"
+
+
+def _start(name: str, args: list[str], env: dict) -> subprocess.Popen:
+    log.info("starting %s", name)
+    return subprocess.Popen([sys.executable, *args], cwd=PROJECT_ROOT, env=env, start_new_session=True)
+
+
+def _wait_for(url: str, verify, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=2, verify=verify)
+            return
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up within {timeout:.0f} s")
+            time.sleep(0.3)
+
+
+def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
+    state = var / "sf-emulator"
+    connected = state / "connected-app.json"
+    connected.unlink(missing_ok=True)  # the emulator writes a fresh one (new demo JWT key) at start
+    proc = _start("demo Salesforce org (emulator)", [
+        "-m", "sf_emulator", "--port", str(port), "--seed", "demo", "--db", str(var / "sf-emulator.db"),
+        "--state-dir", str(state), "--api-limit", "100000", "--custom-object", HISTORY_OBJECT], env)
+    deadline = time.monotonic() + 60
+    while not connected.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the demo org did not start")
+        time.sleep(0.2)
+    time.sleep(0.2)  # let the writer finish the file
+    app = json.loads(connected.read_text())
+    _wait_for(f"{app['login_url']}/__emulator/health", app["ca_path"])
+    env.update({"SF_LOGIN_URL": app["login_url"], "SF_AUTH": "jwt", "SF_CLIENT_ID": app["consumer_key"],
+                "SF_USERNAME": app["integration_username"], "SF_PRIVATE_KEY_FILE": app["jwt_private_key_path"],
+                "SF_CA_BUNDLE": app["ca_path"], "RD_DEMO": "true"})
+    return proc, app
+
+
+def _traffic(app: dict, stop: threading.Event) -> threading.Thread:
+    from core.demo.traffic import Traffic
+
+    http = requests.Session()
+    http.verify, http.trust_env = app["ca_path"], False
+    token = http.post(f"{app['login_url']}/services/oauth2/token", timeout=30, data={
+        "grant_type": "client_credentials", "client_id": app["consumer_key"],
+        "client_secret": app["consumer_secret"]}).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    query = "SELECT Id FROM KYC_Check__c"
+    rows = http.get(f"{token['instance_url']}/services/data/v62.0/query", params={"q": query},
+                    headers=headers, timeout=30).json()["records"]
+    records = [r["Id"] for r in rows]
+    domain = app["integration_username"].split("@", 1)[1]
+    traffic = Traffic(app["login_url"], app["ca_path"], records, domain)
+    thread = threading.Thread(target=traffic.run, args=(stop,), name="demo-traffic", daemon=True)
+    thread.start()
+    return thread
+
+
+def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, traffic: bool = True) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    settings = get_settings()
+    migrate()
+    env = dict(os.environ)
+    procs: list[subprocess.Popen] = []
+    stop = threading.Event()
+    try:
+        if settings.salesforce is None:
+            emulator, app = _demo_org(env, settings.var_dir, emulator_port)
+            procs.append(emulator)
+            if traffic:
+                _traffic(app, stop)
+        procs.append(_start("worker", ["-m", "core", "worker", "--metrics-port", str(metrics_port)], env))
+        procs.append(_start("dashboard", ["-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                          "--server.headless", "true"], env))
+        _wait_for(f"http://localhost:{port}/_stcore/health", True)
+        mode = "the demo org (local emulator)" if settings.salesforce is None else settings.salesforce.login_url
+        print(f"\nResponse Desk is running: http://localhost:{port}   (Salesforce: {mode}; "
+              f"worker metrics: http://127.0.0.1:{metrics_port}/metrics)\nCtrl-C stops everything.\n", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        log.error("a process stopped unexpectedly; shutting down the rest")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop.set()
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
