@@ -190,6 +190,42 @@ class Communication(SQLModel, table=True):
     sent_at: Optional[datetime] = when()
     idempotency_key: str = Field(unique=True, max_length=80)
     created_at: datetime = when(nullable=False, default_now=True)
+    channel: str = Field(default="email", max_length=16)  # email (SMTP) | salesforce (emailSimple)
+    clock_rule: Optional[str] = Field(default=None, max_length=64)  # the regulatory clock it satisfies
+    sent_by: Optional[str] = Field(default=None, max_length=320)
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient of one message: the delivery log."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    communication_id: int = Field(foreign_key="communication.id", index=True)
+    recipient: str = Field(max_length=320)
+    channel: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    message_id: Optional[str] = Field(default=None, max_length=200)
+    delivered_at: Optional[datetime] = when()
+
+
+class IncidentNote(SQLModel, table=True):
+    __tablename__ = "incident_note"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    author: str = Field(max_length=320)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = when(nullable=False, default_now=True)
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings an admin changes in the dashboard (thresholds, enabled detectors...), audited."""
+
+    __tablename__ = "app_setting"
+    key: str = Field(primary_key=True, max_length=120)
+    value: dict = json_field(dict)
+    updated_by: str = Field(max_length=320)
+    updated_at: datetime = when(nullable=False, default_now=True)
 
 
 class HashBankEntry(SQLModel, table=True):
