@@ -130,7 +130,8 @@ def _cmd_worker(args) -> int:
     from core.worker import Worker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = WorkerOptions(metrics_port=args.metrics_port, poll_interval_s=args.poll_interval)
+    options = WorkerOptions(metrics_port=args.metrics_port or None, poll_interval_s=args.poll_interval,
+                            lease_s=args.lease_seconds)
     if args.name:
         options.name = args.name
     if args.scan_threads:
@@ -188,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--name", help="worker name in heartbeats and leases (default host-pid)")
     worker.add_argument("--scan-threads", type=int, help="scanners (default: one per core)")
     worker.add_argument("--poll-interval", type=float, default=5.0, help="seconds between Salesforce polls")
-    worker.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port")
+    worker.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port (0: none)")
+    worker.add_argument("--lease-seconds", type=float, default=300.0,
+                        help="scan and outbox lease; a stopped worker's work is taken over after it")
     worker.set_defaults(func=_cmd_worker)
 
     serve = sub.add_parser("serve", help="run the verification API (OpenAPI docs at /docs)")

@@ -62,6 +62,33 @@ class SalesforceSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Outgoing mail. STARTTLS with certificate verification unless explicitly off, and then only
+    towards a relay on this host with no credentials (a local MTA)."""
+
+    host: str
+    from_address: str
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    ca_file: str | None = None  # a private CA (tests, an internal relay); None = system trust store
+    timeout_s: float = 30.0
+
+    def __post_init__(self):
+        if "@" not in self.from_address or any(c in self.from_address for c in "\r\n,;<> "):
+            raise SettingsError(f"smtp from address is not a single email address: {self.from_address!r}")
+        if not 0 < int(self.port) < 65536:
+            raise SettingsError(f"smtp port out of range: {self.port}")
+        if bool(self.username) != bool(self.password):
+            raise SettingsError("smtp needs both a username and a password, or neither")
+        if self.password is not None and self.password.strip().lower() in PLACEHOLDER_SECRETS:
+            raise SettingsError("smtp password is a placeholder")
+        if not self.starttls and (self.username or self.host not in ("localhost", "127.0.0.1", "::1")):
+            raise SettingsError("smtp without STARTTLS is allowed only to a local relay and without credentials")
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     var_dir: Path
@@ -69,6 +96,23 @@ class Settings:
     demo_mode: bool
     review_sla_hours: float = 4.0
     salesforce: SalesforceSettings | None = None
+    preemptive: "PreemptiveSettings" = None  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.preemptive is None:
+            object.__setattr__(self, "preemptive", PreemptiveSettings())
+
+
+@dataclass(frozen=True)
+class PreemptiveSettings:
+    """Fail closed under pressure: while the oldest unverified file is older than `backlog_s`, or
+    less than `api_floor` of the org's API budget is left, new files on high-risk records are held
+    (their links cut) until verified, and restored automatically if they come out clean."""
+
+    enabled: bool = False
+    backlog_s: float = 300.0
+    api_floor: float = 0.10
+    objects: tuple[str, ...] = ("KYC_Check__c",)
 
     @property
     def is_sqlite(self) -> bool:
@@ -122,6 +166,27 @@ def _salesforce(values: dict) -> SalesforceSettings | None:
     return SalesforceSettings(**{k: v for k, v in raw.items() if v is not None}, fields=fields)
 
 
+SMTP_KEYS = {  # setting -> environment variable
+    "host": "RD_SMTP_HOST", "port": "RD_SMTP_PORT", "username": "RD_SMTP_USERNAME",
+    "password": "RD_SMTP_PASSWORD", "from_address": "RD_SMTP_FROM", "starttls": "RD_SMTP_STARTTLS",
+    "ca_file": "RD_SMTP_CA_FILE",
+}
+
+
+def _smtp(values: dict) -> SmtpSettings | None:
+    raw = {name: _lookup(values, env, "smtp", name) for name, env in SMTP_KEYS.items()}
+    if not raw["host"]:
+        return None
+    if not raw["from_address"]:
+        raise SettingsError("smtp host is set but RD_SMTP_FROM ([smtp] from_address) is not")
+    typed: dict = {k: v for k, v in raw.items() if v is not None}
+    if "port" in typed:
+        typed["port"] = int(typed["port"])
+    if "starttls" in typed:
+        typed["starttls"] = typed["starttls"].strip().lower() in {"1", "true", "yes", "on"}
+    return SmtpSettings(**typed)
+
+
 def load_settings() -> Settings:
     values = _secrets_file()
     var_dir = Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var"))
@@ -142,6 +207,12 @@ def load_settings() -> Settings:
         demo_mode=(demo or ("false" if salesforce else "true")).lower() in {"1", "true", "yes"},
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
+        preemptive=PreemptiveSettings(
+            enabled=(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled") or "false").lower() in {"1", "true", "yes"},
+            backlog_s=float(_lookup(values, "RD_PREEMPTIVE_BACKLOG_S", "preemptive", "backlog_s") or 300),
+            api_floor=float(_lookup(values, "RD_PREEMPTIVE_API_FLOOR", "preemptive", "api_floor") or 0.10),
+            objects=tuple((_lookup(values, "RD_PREEMPTIVE_OBJECTS", "preemptive", "objects") or "KYC_Check__c")
+                          .replace(" ", "").split(","))),
     )
 
 

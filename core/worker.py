@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from core.bootstrap import App
@@ -34,6 +35,7 @@ class WorkerOptions:
     relay_interval_s: float = 1.0
     idle_sleep_s: float = 0.5
     metrics_port: int | None = None
+    lease_s: float = 300.0  # scan and outbox leases; a dead worker's items are taken over after this
     dashboard_url: str = "http://localhost:8501"
 
 
@@ -68,7 +70,8 @@ class Worker:
         try:
             while not self.stop.is_set():
                 try:
-                    claimed = scanning.claim(self.app, owner=owner, limit=1)
+                    claimed = scanning.claim(self.app, owner=owner, limit=1,
+                                             lease=timedelta(seconds=self.options.lease_s))
                     for item_id in claimed:
                         try:
                             scanning.scan_claimed(self.app, engine, item_id, owner=owner)
@@ -93,7 +96,8 @@ class Worker:
         if gw is not None:
             self._spawn("ingest", self._every, self.options.poll_interval_s, lambda: self._ingest_step(gw), "ingest")
             relay_gw = self.app.salesforce()  # its own session: requests.Session is not shared across threads
-            relay = Relay(self.app, relay_gw, owner=self.options.name, dashboard_url=self.options.dashboard_url)
+            relay = Relay(self.app, relay_gw, owner=self.options.name, dashboard_url=self.options.dashboard_url,
+                          lease=timedelta(seconds=self.options.lease_s))
             self._spawn("relay", self._every, self.options.relay_interval_s, relay.run_once, "relay")
         else:
             log.warning("no Salesforce org configured: scanning API and dashboard uploads only")

@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.adapters.salesforce import content
 from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime, soql_id
 from core.bootstrap import App
 from core.clock import utcnow
+from core.domain.lifecycle import UNVERIFIED
 from core.domain.roles import Actor
+from core.faultpoints import crash_point
 from core.models import IngestState, MediaItem
 from core.services import items
 
@@ -33,6 +35,7 @@ class IngestReport:
     registered: list[int] = field(default_factory=list)
     already_held: int = 0
     too_large: int = 0
+    held: int = 0  # held pre-emptively under pressure
 
 
 def _state(app: App) -> IngestState:
@@ -68,6 +71,7 @@ def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], med
         size, sha256 = gw.download(row["Id"], dest, max_bytes)
     except FileTooLarge:
         too_large = True  # registered all the same; the scan marks it unscannable (fail closed)
+    crash_point("after_download")
     records = [link for link in links if content.is_customer_record(link)]
     ext = (row.get("FileExtension") or "").upper()
     item_id = items.register_item(
@@ -86,6 +90,35 @@ def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], med
                     "first_publish_location_id": row.get("FirstPublishLocationId"),
                     "download": "refused: larger than the size limit" if too_large else "complete"})
     return item_id, too_large
+
+
+def pressure(app: App, gw: SalesforceGateway | None) -> str | None:
+    """Why the pipeline is under pressure now, or None."""
+    cfg = app.settings.preemptive
+    with app.db.reader() as s:
+        oldest = s.execute(select(func.min(MediaItem.received_at)).where(
+            MediaItem.state.in_([x.value for x in UNVERIFIED]))).scalar_one()
+    if oldest is not None and (utcnow() - oldest).total_seconds() > cfg.backlog_s:
+        return f"the oldest unverified file has waited {(utcnow() - oldest).total_seconds():.0f} s " \
+               f"(limit {cfg.backlog_s:.0f} s)"
+    if gw is not None and gw.usage is not None and gw.usage.remaining_share < cfg.api_floor:
+        return f"only {gw.usage.remaining_share:.0%} of the org's API budget is left"
+    return None
+
+
+def hold_under_pressure(app: App, gw: SalesforceGateway | None, item_ids: list[int]) -> int:
+    """Pre-emptive quarantine: hold new files on high-risk records while under pressure."""
+    cfg = app.settings.preemptive
+    if not cfg.enabled or not item_ids:
+        return 0
+    why = pressure(app, gw)
+    if why is None:
+        return 0
+    with app.db.reader() as s:
+        targets = list(s.execute(select(MediaItem.id).where(
+            MediaItem.id.in_(item_ids), MediaItem.source_object.in_(cfg.objects))).scalars())
+    return sum(items.hold_preemptively(app.uow(), actor=INGEST, item_id=i, reason=f"pre-emptive hold: {why}")
+               for i in targets)
 
 
 def register_version(app: App, gw: SalesforceGateway, version_id: str, *, media_dir: Path,
@@ -119,11 +152,14 @@ def poll(app: App, gw: SalesforceGateway, *, media_dir: Path, max_bytes: int = 5
             fresh = [r for r in page if r["Id"] not in held]
             report.already_held += len(page) - len(fresh)
             links = content.links_of(gw, sorted({r["ContentDocumentId"] for r in fresh})) if fresh else {}
+            page_items = []
             for row in fresh:
                 item_id, too_large = _register(app, gw, row, links.get(row["ContentDocumentId"], []),
                                                media_dir, max_bytes, org)
-                report.registered.append(item_id)
+                page_items.append(item_id)
                 report.too_large += too_large
+            report.registered.extend(page_items)
+            report.held += hold_under_pressure(app, gw, page_items)
             stamp = parse_sf_datetime(page[-1]["SystemModstamp"])
             if newest is None or stamp >= newest:
                 newest, newest_id = stamp, page[-1]["Id"]

@@ -7,11 +7,11 @@ from typing import Iterable
 from sqlalchemy import select
 
 from core.clock import utcnow
-from core.domain.errors import FourEyesViolation, IllegalTransition, LeaseLost, NotFound
-from core.domain.lifecycle import Grounds, ItemState, Risk, check_transition, state_after_scan
-from core.domain.roles import Action, Actor, require
+from core.domain.errors import FourEyesViolation, IllegalTransition, LeaseLost, NotFound, PermissionDenied
+from core.domain.lifecycle import UNVERIFIED, Grounds, ItemState, Risk, check_transition, state_after_scan
+from core.domain.roles import Action, Actor, Role, may, require
 from core.domain.scan import ScanOutcome
-from core.models import Decision, MediaItem, Quarantine, Signal, Verdict
+from core.models import Decision, MediaItem, Quarantine, Signal, User, Verdict
 from core.services import salesforce_sync as sf
 from core.services.uow import UnitOfWork
 
@@ -102,15 +102,21 @@ def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: 
         item.risk, item.scanned_at = verdict.risk, utcnow()
         item.unscannable_reason = outcome.unscannable_reason
         item.sha256 = outcome.sha256 or item.sha256
-        quarantine = None
+        quarantine, hold = None, _preemptive_hold(uow, item.id)
         if target is ItemState.QUARANTINED:
             reason = outcome.unscannable_reason or "; ".join(outcome.reasons) or f"risk {verdict.risk}"
-            quarantine = Quarantine(item_id=item.id, reason=reason, started_by=actor.id)
-            uow.session.add(quarantine)
-            uow.session.flush()
+            if hold is not None:  # the hold becomes the quarantine: its links are already cut
+                hold.reason = f"{reason} (held pre-emptively before the scan)"
+                uow.session.add(hold)
+            else:
+                quarantine = Quarantine(item_id=item.id, reason=reason, started_by=actor.id)
+                uow.session.add(quarantine)
+                uow.session.flush()
         _move(uow, actor, item, target, "item.scanned", grounds=Grounds(scan_completed=True),
               reason=outcome.unscannable_reason,
               after_extra={"verdict_id": verdict.id, "reasons": list(outcome.reasons)})
+        if target is ItemState.CLEAN and hold is not None:
+            _end_hold(uow, actor, item, hold)
         if sf.is_salesforce(item):
             scores = [x.score for x in outcome.signals if x.score is not None]
             sf.writeback(uow, item, verdict, f"v{verdict.id}", max(scores) if scores else None)
@@ -121,6 +127,40 @@ def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: 
                         summary="Response Desk flagged this file as high risk: " + "; ".join(outcome.reasons))
         uow.commit()
         return target
+
+
+def _preemptive_hold(uow: UnitOfWork, item_id: int) -> Quarantine | None:
+    return uow.session.execute(select(Quarantine).where(
+        Quarantine.item_id == item_id, Quarantine.status == "active", Quarantine.preemptive)).scalar_one_or_none()
+
+
+def _end_hold(uow: UnitOfWork, actor: Actor, item: MediaItem, hold: Quarantine) -> None:
+    """A file held pre-emptively came out clean: restore everything the hold removed."""
+    hold.status, hold.ended_at = ("releasing" if sf.is_salesforce(item) else "restored"), utcnow()
+    uow.session.add(hold)
+    if sf.is_salesforce(item):
+        sf.release(uow, item, hold, "auto")
+    uow.record(actor, "item.preemptive_hold_released", "media_item", item.id,
+               after={"quarantine_id": hold.id}, reason="verified clean")
+
+
+def hold_preemptively(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str) -> bool:
+    """Fail closed under pressure: cut an unverified file's links until its verdict is in.
+    Returns False when there is nothing to hold (already verified, or already held)."""
+    require(actor, Action.ITEM_QUARANTINE)
+    with uow:
+        item = _load(uow, item_id)
+        if ItemState(item.state) not in UNVERIFIED or _preemptive_hold(uow, item_id) is not None:
+            return False
+        hold = Quarantine(item_id=item.id, reason=reason, started_by=actor.id, preemptive=True)
+        uow.session.add(hold)
+        uow.session.flush()
+        if sf.is_salesforce(item):
+            sf.quarantine(uow, item, hold)
+        uow.record(actor, "item.preemptive_hold", "media_item", item.id,
+                   after={"quarantine_id": hold.id, "state": item.state}, reason=reason)
+        uow.commit()
+        return True
 
 
 def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str) -> None:
@@ -147,6 +187,29 @@ def start_review(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
         check_transition(ItemState(item.state), ItemState.IN_REVIEW)
         item.assignee = actor.id
         _move(uow, actor, item, ItemState.IN_REVIEW, "item.review_started")
+        uow.commit()
+
+
+ASSIGNABLE_STATES = frozenset({ItemState.QUARANTINED, ItemState.IN_REVIEW})
+
+
+def assign_item(uow: UnitOfWork, *, actor: Actor, item_id: int, assignee: str) -> None:
+    """A lead hands a held item to a reviewer. The state does not change: the reviewer claims it."""
+    require(actor, Action.ITEM_ASSIGN)
+    with uow:
+        item = _load(uow, item_id)
+        if ItemState(item.state) not in ASSIGNABLE_STATES:
+            raise IllegalTransition(f"item {item.id} is {item.state}: only held items wait for a reviewer")
+        user = uow.session.execute(select(User).where(User.email == assignee.strip().lower())).scalar_one_or_none()
+        if user is None or not user.active:
+            raise NotFound(f"no active user {assignee}")
+        if not may(Actor(user.email, Role(user.role)), Action.ITEM_START_REVIEW):
+            raise PermissionDenied(f"{user.email} ({user.role}) does not review items")
+        before = {"assignee": item.assignee}
+        item.assignee, item.updated_at = user.email, utcnow()
+        uow.session.add(item)
+        uow.record(actor, "item.assigned", "media_item", item.id, before=before,
+                   after={"assignee": item.assignee, "state": item.state})
         uow.commit()
 
 
@@ -217,7 +280,7 @@ def _release(uow: UnitOfWork, actor: Actor, item: MediaItem, decision: Decision,
         q.status, q.ended_at = ("releasing" if sf.is_salesforce(item) else "restored"), item.decided_at
         uow.session.add(q)
         if sf.is_salesforce(item):
-            sf.release(uow, item, q, decision.id)
+            sf.release(uow, item, q, f"d{decision.id}")
     _move(uow, actor, item, ItemState.RELEASED, action, grounds=Grounds(human_decision=True),
           reason=f"{decision.reason_code}: {decision.note}".strip(": "),
           after_extra={"decision_id": decision.id})

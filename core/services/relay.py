@@ -6,9 +6,11 @@ its audit event."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Callable
 
 from simple_salesforce.exceptions import SalesforceError
+from sqlalchemy import select
 
 from core.adapters.salesforce import content, effects
 from core.adapters.salesforce.gateway import SalesforceGateway, is_transient, soql_ids
@@ -17,6 +19,7 @@ from core.domain.roles import Actor
 from core.models import OutboxEntry, Quarantine
 from core.services import outbox
 from core.services.outbox import RetryPolicy
+from core.faultpoints import crash_point
 
 log = logging.getLogger(__name__)
 RELAY = Actor.system("relay")
@@ -25,8 +28,8 @@ CASE_EXTERNAL_ID = "RD_Item_Id__c"
 
 class Relay:
     def __init__(self, app: App, gw: SalesforceGateway, *, owner: str, policy: RetryPolicy = RetryPolicy(),
-                 dashboard_url: str = "http://localhost:8501"):
-        self.app, self.gw, self.owner, self.policy = app, gw, owner, policy
+                 dashboard_url: str = "http://localhost:8501", lease: timedelta = timedelta(minutes=2)):
+        self.app, self.gw, self.owner, self.policy, self.lease = app, gw, owner, policy, lease
         self.dashboard_url = dashboard_url.rstrip("/")
         self.fields = gw.cfg.fields
         self.handlers: dict[str, Callable[[list[OutboxEntry]], None]] = {
@@ -37,7 +40,7 @@ class Relay:
         """One pass over every kind. Returns how many entries were attempted."""
         attempted = 0
         for kind, handler in self.handlers.items():
-            entries = outbox.claim(self.app.db, kinds=(kind,), owner=self.owner)
+            entries = outbox.claim(self.app.db, kinds=(kind,), owner=self.owner, lease=self.lease)
             if not entries:
                 continue
             attempted += len(entries)
@@ -62,6 +65,7 @@ class Relay:
     def _finish(self, entries: list[OutboxEntry], action: str, details: Callable[[OutboxEntry], dict],
                 failed: dict[int, str] | None = None) -> None:
         failed = failed or {}
+        crash_point("after_sf_call")  # the org has the effect; the outbox does not know yet
         with self.app.uow() as uow:
             for entry in entries:
                 if entry.id not in failed and outbox.mark_done(uow.session, entry, self.owner):
@@ -110,9 +114,15 @@ class Relay:
     def _release(self, entries: list[OutboxEntry]) -> None:
         failed: dict[int, str] = {}
         proofs: dict[int, list[str]] = {}
+        waiting: list[OutboxEntry] = []
         for e in entries:
             with self.app.db.reader() as s:
                 q = s.get(Quarantine, e.payload["quarantine_id"])
+                cutting = s.execute(select(OutboxEntry.id).where(
+                    OutboxEntry.idempotency_key == f"sf.quarantine:{q.id}", OutboxEntry.status == "pending")).first()
+            if cutting:  # the links are still being cut: restoring now would restore nothing
+                waiting.append(e)
+                continue
             refused = effects.restore_links(self.gw, e.payload["document_id"], q.removed_links)
             refused.update(effects.set_sharing(self.gw, self.fields, [{
                 "version_id": e.payload["version_id"], "privacy": q.sharing_before.get("SharingPrivacy", "N"),
@@ -128,7 +138,11 @@ class Relay:
                 q.status, q.restore_verified = "restored", True
                 s.add(q)
                 s.commit()
-        self._finish(entries, "salesforce.links_restored",
+        for e in waiting:
+            outbox.mark_failed(self.app.db, e, self.owner, "waiting for the quarantine's links to be cut first",
+                               transient=True, policy=self.policy)
+        ready = [e for e in entries if e not in waiting]
+        self._finish(ready, "salesforce.links_restored",
                      lambda e: {"restored_links": proofs.get(e.id, []), "verified_by_reread": True}, failed)
 
     def _cases(self, entries: list[OutboxEntry]) -> None:

@@ -31,10 +31,11 @@ def quarantine(uow: UnitOfWork, item: MediaItem, q: Quarantine) -> None:
                 idempotency_key=f"sf.quarantine:{q.id}", item_id=item.id)
 
 
-def release(uow: UnitOfWork, item: MediaItem, q: Quarantine, decision_id: int) -> None:
+def release(uow: UnitOfWork, item: MediaItem, q: Quarantine, key: str) -> None:
+    """`key`: what releases it (a decision id, or `auto` for a pre-emptive hold on a clean file)."""
     uow.enqueue("sf.release", {"item_id": item.id, "quarantine_id": q.id, "version_id": item.external_id,
                                "document_id": item.content_document_id},
-                idempotency_key=f"sf.release:{q.id}:{decision_id}", item_id=item.id)
+                idempotency_key=f"sf.release:{q.id}:{key}", item_id=item.id)
 
 
 def case(uow: UnitOfWork, item: MediaItem, *, status: str, summary: str, key: str) -> None:

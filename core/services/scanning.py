@@ -16,6 +16,7 @@ from core.clock import utcnow
 from core.domain.lifecycle import ItemState, Risk, check_transition
 from core.domain.roles import Actor
 from core.domain.scan import ScanOutcome
+from core.faultpoints import crash_point
 from core.models import MediaItem
 from core.services import items
 
@@ -53,7 +54,8 @@ def claim(app: App, *, owner: str, limit: int = 8, lease: timedelta = timedelta(
             uow.record(SCANNER, action, "media_item", item.id, before=before,
                        after={"state": item.state, "lease_owner": owner, "scan_attempts": item.scan_attempts})
         uow.commit()
-        return [item.id for item in rows]
+    crash_point("after_claim")
+    return [item.id for item in rows]
 
 
 def outcome_for(engine: ScanEngine, item: MediaItem, max_bytes: int) -> ScanOutcome:
@@ -78,8 +80,11 @@ def scan_claimed(app: App, engine: ScanEngine, item_id: int, *, owner: str,
     with app.db.reader() as s:
         item = s.get(MediaItem, item_id)
     outcome = outcome_for(engine, item, max_bytes)
-    return items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome,
-                                    lease_owner=owner)
+    crash_point("before_record")
+    state = items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome,
+                                     lease_owner=owner)
+    crash_point("after_record")
+    return state
 
 
 def scan_item(app: App, engine: ScanEngine, item_id: int, *, owner: str = "inline",

@@ -17,6 +17,7 @@ from core.adapters import audit_store
 from core.adapters.db import Database
 from core.clock import utcnow
 from core.domain.roles import Actor
+from core.faultpoints import crash_point
 from core.models import OutboxEntry
 
 
@@ -58,5 +59,6 @@ class UnitOfWork:
         self.session.flush()
         self.written_events = audit_store.append(
             self.session, self._events, self.audit_key, self.correlation_id)
+        crash_point("before_commit")
         self.session.commit()
         self._events = []
