@@ -55,14 +55,14 @@ class Engines:
     """A few engines per process, each with its own sandboxed child, handed out one per request."""
 
     def __init__(self, app: App, size: int = 2):
-        from core.verification.config import EngineConfig
         from core.verification.engine import Engine
         from core.verification.hashbank import DatabaseHashBank
 
         self.bank = DatabaseHashBank(app.db)
+        config = app.engine_config()
         self._pool: queue.Queue = queue.Queue()
         for _ in range(size):
-            self._pool.put(Engine(EngineConfig(), self.bank))
+            self._pool.put(Engine(config, self.bank))
         self._refreshed = time.monotonic()
 
     @contextmanager

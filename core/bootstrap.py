@@ -21,6 +21,15 @@ class App:
     def media_dir(self):
         return self.settings.var_dir / "media"
 
+    def engine_config(self):
+        """Detectors and models as configured, with an admin's overrides from the settings table."""
+        from core.models import AppSetting
+        from core.verification.setup import engine_config
+
+        with self.db.reader() as s:
+            row = s.get(AppSetting, "detectors")
+        return engine_config(row.value if row else None, explanations_dir=self.settings.var_dir / "explanations")
+
     def salesforce(self):
         """A gateway to the configured org (the demo org in demo mode), or None when there is none."""
         if self.settings.salesforce is None:

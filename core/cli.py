@@ -84,15 +84,19 @@ def _cmd_scan(args) -> int:
 
     from core.domain.lifecycle import Risk
     from core.domain.scan import outcome_report
-    from core.verification.config import EngineConfig
+    import dataclasses
+
     from core.verification.engine import Engine
+    from core.verification.setup import engine_config
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     files = _scan_targets(args.paths)
-    config = EngineConfig(**({"trust_anchors_path": Path(args.trust_anchors)} if args.trust_anchors else {}))
+    config = engine_config(explanations_dir=Path(args.explanations))
+    if args.trust_anchors:
+        config = dataclasses.replace(config, trust_anchors_path=Path(args.trust_anchors))
     results = []
     show_progress = not args.json and len(files) >= 10 and sys.stderr.isatty()
     with Engine(config, _scan_bank()) as engine:
@@ -178,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     scan.add_argument("--json", action="store_true", help="print one JSON array, an object per file")
     scan.add_argument("--trust-anchors", help="PEM file of C2PA trust anchors (default data/c2pa/trust_anchors.pem)")
+    scan.add_argument("--explanations", default="explanations",
+                      help="folder for model explanation overlays of flagged files (default ./explanations)")
     scan.set_defaults(func=_cmd_scan)
 
     run = sub.add_parser("run", help="start the whole product (the demo org when no org is configured)")

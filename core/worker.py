@@ -154,9 +154,8 @@ class Worker:
 
 
 def _default_engine_factory(app: App):
-    from core.verification.config import EngineConfig
     from core.verification.engine import Engine
     from core.verification.hashbank import DatabaseHashBank
 
-    bank = DatabaseHashBank(app.db)
-    return lambda: Engine(EngineConfig(), bank)
+    bank, config = DatabaseHashBank(app.db), app.engine_config()
+    return lambda: Engine(config, bank)

@@ -74,7 +74,7 @@ def render_markdown(card: dict) -> str:
         if isinstance(m, dict) and "auc" in m:
             lines.append(f"| {set_name} | {m['n']} | {m['auc']:.3f} | {m['eer']:.3f} | "
                          f"{m['tpr_at_1pct_fpr']:.3f} | {m['brier']:.3f} |")
-    notes = card["metrics"].get("notes", [])
+    notes = card.get("metrics_notes", [])
     lines += [""] + [f"- {n}" for n in notes] + ["", "## Training data", "",
               f"Built by `{card['training_data']['generator']}` from scikit-image's bundled photographs "
               "(licences in card.json and training/README.md). Families trained on: "
