@@ -36,6 +36,8 @@ class EngineConfig:
     max_frames: int = 1_000               # animated GIF/WebP frames, TIFF pages
     max_images_per_file: int = 8          # PDF embedded images (and pages) analysed
     max_pdf_pages: int = 50
+    video_sample_frames: int = 8          # frames sampled, spread over the clip
+    max_video_seconds: float = 600.0      # longer clips are refused (ten minutes)
     max_text_chunk_bytes: int = 1 * MiB   # one PNG text chunk, decompressed
     max_metadata_bytes: int = 8 * MiB     # all PNG text chunks together, decompressed
     # Hash bank
@@ -54,6 +56,7 @@ class EngineConfig:
 
     def __post_init__(self):
         for name in ("max_file_bytes", "max_pixels", "max_frames", "max_images_per_file", "max_pdf_pages",
+                     "video_sample_frames", "max_video_seconds",
                      "max_text_chunk_bytes", "max_metadata_bytes", "child_memory_bytes",
                      "child_cpu_seconds", "child_wall_seconds", "child_max_files"):
             if getattr(self, name) <= 0:

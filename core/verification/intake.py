@@ -75,7 +75,8 @@ KINDS: dict[str, Kind] = {
     "ole": Kind("an old-style Office document", (), (), (".doc", ".xls", ".ppt", ".msg")),
     "jp2": Kind("a JPEG 2000 image, a format this scanner does not accept", (), (), (".jp2", ".j2k")),
     "avif": Kind("an AVIF image, a format this scanner does not accept", (), ("image/avif",), (".avif",)),
-    "video": Kind("a video file", (), ("video/mp4", "video/quicktime"), (".mp4", ".mov", ".m4v")),
+    "video": Kind("an MP4 or MOV video", (), ("video/mp4", "video/quicktime"), (".mp4", ".mov", ".m4v"), True),
+    "webm": Kind("a WebM video", (), ("video/webm",), (".webm",), True),
     "riff": Kind("a RIFF media file (audio or video)", (), (), (".avi", ".wav")),
     "svg": Kind("an SVG drawing, which can carry scripts and is not accepted", (), ("image/svg+xml",),
                 (".svg",)),
@@ -93,7 +94,7 @@ _MAGIC = (
     (b"PK\x05\x06", "zip"), (b"\x1f\x8b", "gzip"), (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!", "rar"),
     (b"MZ", "exe"), (b"\x7fELF", "elf"), (b"BM", "bmp"), (b"8BPS", "psd"), (b"\x00\x00\x01\x00", "ico"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"\x00\x00\x00\x0cjP  ", "jp2"),
-    (b"\xff\x4f\xff\x51", "jp2"),
+    (b"\xff\x4f\xff\x51", "jp2"), (b"\x1a\x45\xdf\xa3", "webm"),
 )
 
 
@@ -136,7 +137,7 @@ def check_declared(kind: str, *, file_name: str, declared_type: str | None) -> N
     if ext not in GENERIC_EXTENSIONS and ext not in KINDS[kind].extensions:
         raise Unscannable(f"named '{os.path.basename(file_name)}' but the content is {label}")
     if not KINDS[kind].accepted:
-        raise Unscannable(f"the content is {label}, not an accepted image or PDF")
+        raise Unscannable(f"the content is {label}, not an accepted image, video or PDF")
 
 
 def check_hidden_payload(data: bytes, kind: str) -> None:
@@ -233,6 +234,10 @@ def _intake(data, *, file_name, declared_type, config) -> DecodedMedia:
         from core.verification.pdf import intake_pdf
 
         return intake_pdf(data, config=config)
+    if kind in ("video", "webm"):
+        from core.verification.video import intake_video
+
+        return intake_video(data, kind, config=config)
     return decode_raster(data, kind, config=config)
 
 

@@ -1,0 +1,84 @@
+"""Model throughput: the whole engine with the registered models against onnxruntime inference alone
+on the same preprocessed tiles (the limit), one file at a time and batched.
+
+    .venv/bin/python bench/model_throughput.py [--files 150]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.verification.corpus import genuine_photo  # noqa: E402
+from core.verification.engine import Engine  # noqa: E402
+from core.verification.onnx_models import LoadedModel, discover, tile_grid  # noqa: E402
+from core.verification.setup import engine_config  # noqa: E402
+
+
+def corpus(n: int) -> list[tuple[str, bytes]]:
+    files = []
+    for i in range(n):
+        size = [(800, 600), (1280, 960), (1600, 1200)][i % 3]
+        img = Image.open(io.BytesIO(genuine_photo(i, size=size)))
+        if i % 4 == 0:  # a share of generator-style upsampling
+            img = img.resize((size[0] // 4, size[1] // 4), Image.BILINEAR).resize(size, Image.NEAREST)
+        buf = io.BytesIO()
+        img.save(buf, "PNG" if i % 2 else "JPEG", quality=92)
+        files.append((f"f{i}.{'png' if i % 2 else 'jpg'}", buf.getvalue()))
+    return files
+
+
+def best_of(rounds: int, fn) -> float:
+    return min(fn() for _ in range(rounds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=150)
+    args = parser.parse_args()
+    files = corpus(args.files)
+    config = engine_config()
+    models = [LoadedModel(c) for c in discover()[0] if config.detectors[c.name].enabled]
+    tiles = [tile_grid(np.asarray(Image.open(io.BytesIO(d)).convert("RGB")), (128, 128))[0] for _, d in files]
+
+    def engine_run() -> float:
+        with Engine(config) as engine:
+            engine.scan_bytes(files[0][1], file_name=files[0][0])  # child started before timing
+            start = time.perf_counter()
+            for name, data in files:
+                engine.scan_bytes(data, file_name=name)
+            return time.perf_counter() - start
+
+    def one_by_one() -> float:
+        start = time.perf_counter()
+        for batch in tiles:
+            for model in models:
+                model.predict(batch)
+        return time.perf_counter() - start
+
+    def batched() -> float:
+        stacked = np.concatenate(tiles)
+        start = time.perf_counter()
+        for model in models:
+            for i in range(0, len(stacked), 64):
+                model.predict(stacked[i:i + 64])
+        return time.perf_counter() - start
+
+    t_engine, t_single, t_batch = best_of(2, engine_run), best_of(3, one_by_one), best_of(3, batched)
+    n = len(files)
+    print(f"models: {', '.join(m.card.name for m in models)}; {n} files, {sum(len(t) for t in tiles)} tiles")
+    print(f"whole engine (decode, hashes, C2PA, metadata, faces, models): {n / t_engine:7.1f} files/s")
+    print(f"onnxruntime alone, one file at a time:                         {n / t_single:7.1f} files/s")
+    print(f"onnxruntime alone, batches of 64 tiles:                        {n / t_batch:7.1f} files/s")
+    print(f"pipeline_vs_inference_ratio={(n / t_engine) / (n / t_single):.3f}")
+
+
+if __name__ == "__main__":
+    main()
