@@ -22,6 +22,7 @@ SECTIONS = {
         st.Page("pages/live.py", title="Live", icon=":material/monitoring:", default=True),
         st.Page("pages/incidents.py", title="Incidents", icon=":material/crisis_alert:"),
         st.Page("pages/communications.py", title="Communications", icon=":material/campaign:"),
+        st.Page("pages/check_file.py", title="Check a file", icon=":material/upload_file:"),
     ],
     "Review": [st.Page("pages/review.py", title="Review queue", icon=":material/fact_check:")],
     "Prove": [

@@ -162,6 +162,36 @@ def _cmd_apikeys_create(args) -> int:
     return 0
 
 
+def _cmd_evidence_export(args) -> int:
+    from core.bootstrap import get_app
+    from core.services import evidence
+
+    data = evidence.build_pack(get_app().uow(), actor=CLI_AUDITOR, incident_id=args.incident)
+    Path(args.out).write_bytes(data)
+    print(f"evidence pack for incident {args.incident} written to {args.out} ({len(data)} bytes)")
+    return 0
+
+
+def _cmd_evidence_verify(args) -> int:
+    from core.services import evidence
+
+    key = None
+    if not args.no_key:
+        from core.settings import get_settings
+
+        key = get_settings().audit_key
+    report = evidence.verify_pack(Path(args.pack), key=key)
+    if report.ok:
+        checked = "contents, audit chain and seals" if report.sealed else \
+            "contents and audit chain (no key: seals not checked)"
+        print(f"evidence pack intact: {report.files} files, {checked}; manifest SHA-256 {report.manifest_sha256}")
+        return 0
+    print(f"evidence pack FAILED verification ({len(report.problems)} problem(s)):")
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Response Desk command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="who uses the key, e.g. 'Salesforce production org'")
     create.add_argument("--rate", type=int, default=120, help="requests a minute")
     create.set_defaults(func=_cmd_apikeys_create)
+
+    evidence = sub.add_parser("evidence", help="export or verify an incident's evidence pack")
+    evidence_sub = evidence.add_subparsers(dest="evidence_command", required=True)
+    pack_export = evidence_sub.add_parser("export", help="write an incident's evidence pack (zip)")
+    pack_export.add_argument("--incident", type=int, required=True, help="incident id")
+    pack_export.add_argument("--out", required=True, help="zip file to write")
+    pack_export.set_defaults(func=_cmd_evidence_export)
+    pack_verify = evidence_sub.add_parser("verify", help="check a pack; exit 1 naming what was altered")
+    pack_verify.add_argument("pack", metavar="PACK.zip")
+    pack_verify.add_argument("--no-key", action="store_true",
+                             help="check contents and chain only, without this installation's audit key "
+                                  "(for a pack from another installation)")
+    pack_verify.set_defaults(func=_cmd_evidence_verify)
     return parser
 
 

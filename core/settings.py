@@ -89,21 +89,6 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class Settings:
-    database_url: str
-    var_dir: Path
-    audit_key: bytes
-    demo_mode: bool
-    review_sla_hours: float = 4.0
-    salesforce: SalesforceSettings | None = None
-    preemptive: "PreemptiveSettings" = None  # type: ignore[assignment]
-
-    def __post_init__(self):
-        if self.preemptive is None:
-            object.__setattr__(self, "preemptive", PreemptiveSettings())
-
-
-@dataclass(frozen=True)
 class PreemptiveSettings:
     """Fail closed under pressure: while the oldest unverified file is older than `backlog_s`, or
     less than `api_floor` of the org's API budget is left, new files on high-risk records are held
@@ -113,6 +98,18 @@ class PreemptiveSettings:
     backlog_s: float = 300.0
     api_floor: float = 0.10
     objects: tuple[str, ...] = ("KYC_Check__c",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    var_dir: Path
+    audit_key: bytes
+    demo_mode: bool
+    review_sla_hours: float = 4.0
+    salesforce: SalesforceSettings | None = None
+    preemptive: PreemptiveSettings = PreemptiveSettings()
+    smtp: SmtpSettings | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -207,6 +204,7 @@ def load_settings() -> Settings:
         demo_mode=(demo or ("false" if salesforce else "true")).lower() in {"1", "true", "yes"},
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
+        smtp=_smtp(values),
         preemptive=PreemptiveSettings(
             enabled=(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled") or "false").lower() in {"1", "true", "yes"},
             backlog_s=float(_lookup(values, "RD_PREEMPTIVE_BACKLOG_S", "preemptive", "backlog_s") or 300),

@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from core.adapters.salesforce.gateway import is_transient
 from core.bootstrap import App
 from core.domain.errors import LeaseLost
+from core.domain.lifecycle import Risk
+from core.queries.admin import thresholds
 from core.queries.health import health, prometheus
 from core.services import ingest, scanning, status
+from core.services.mail_relay import mail_relay_for
+from core.services.outbox import RetryPolicy
 from core.services.relay import Relay
 
 log = logging.getLogger("responsedesk.worker")
@@ -36,6 +41,7 @@ class WorkerOptions:
     idle_sleep_s: float = 0.5
     metrics_port: int | None = None
     lease_s: float = 300.0  # scan and outbox leases; a dead worker's items are taken over after this
+    retry: RetryPolicy = RetryPolicy()
     dashboard_url: str = "http://localhost:8501"
 
 
@@ -47,15 +53,19 @@ class Worker:
         self.counters = {"scanned": 0, "polls": 0, "relayed": 0, "errors": 0}
         self._threads: list[threading.Thread] = []
         self._metrics: ThreadingHTTPServer | None = None
+        self._risks: tuple[float, frozenset] | None = None
 
     # -- loops -------------------------------------------------------------------------------
     def _every(self, interval: float, step, name: str) -> None:
         while not self.stop.is_set():
             try:
                 step()
-            except Exception:
+            except Exception as error:
                 self.counters["errors"] += 1
-                log.exception("%s loop step failed; it will run again", name)
+                if is_transient(error):  # the org is busy or unreachable: expected, retried
+                    log.warning("%s: %s: %s; retrying", name, type(error).__name__, str(error)[:200])
+                else:
+                    log.exception("%s loop step failed; it will run again", name)
             self.stop.wait(interval)
 
     def _ingest_step(self, gw) -> None:
@@ -74,7 +84,8 @@ class Worker:
                                              lease=timedelta(seconds=self.options.lease_s))
                     for item_id in claimed:
                         try:
-                            scanning.scan_claimed(self.app, engine, item_id, owner=owner)
+                            scanning.scan_claimed(self.app, engine, item_id, owner=owner,
+                                                  quarantine_risks=self._quarantine_risks())
                             self.counters["scanned"] += 1
                         except LeaseLost:
                             log.warning("lease on item %s lost to another worker; result discarded", item_id)
@@ -87,6 +98,14 @@ class Worker:
         finally:
             engine.close()
 
+    def _quarantine_risks(self):
+        """The risks an admin chose to quarantine, re-read at most every 30 s."""
+        now = time.monotonic()
+        if self._risks is None or now - self._risks[0] > 30:
+            chosen = thresholds(self.app.db, self.app.settings).quarantine_risks
+            self._risks = (now, frozenset(Risk(r) for r in chosen))
+        return self._risks[1]
+
     def _heartbeat(self) -> None:
         status.publish(self.app.db, f"worker:{self.options.name}", {"pid": os.getpid(), **self.counters})
 
@@ -97,10 +116,12 @@ class Worker:
             self._spawn("ingest", self._every, self.options.poll_interval_s, lambda: self._ingest_step(gw), "ingest")
             relay_gw = self.app.salesforce()  # its own session: requests.Session is not shared across threads
             relay = Relay(self.app, relay_gw, owner=self.options.name, dashboard_url=self.options.dashboard_url,
-                          lease=timedelta(seconds=self.options.lease_s))
+                          lease=timedelta(seconds=self.options.lease_s), policy=self.options.retry)
             self._spawn("relay", self._every, self.options.relay_interval_s, relay.run_once, "relay")
         else:
             log.warning("no Salesforce org configured: scanning API and dashboard uploads only")
+        mail = mail_relay_for(self.app, owner=self.options.name, policy=self.options.retry)
+        self._spawn("mail", self._every, self.options.relay_interval_s, mail.run_once, "mail")
         for index in range(self.options.scan_threads):
             self._spawn(f"scan-{index}", self._scan_thread, index)
         self._spawn("heartbeat", self._every, 5.0, self._heartbeat, "heartbeat")

@@ -1,9 +1,10 @@
-"""Audit: the tamper-evident trail, its chain status, search and export."""
+"""Audit: the tamper-evident trail, its chain status, search, filters and export."""
 import io
+from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from core.domain.roles import Action, may
+from core.domain.roles import Action, Actor, may
 from core.queries import audit as audit_queries
 from core.services import audit as audit_service
 from ui.context import app, demo_banner, require_actor
@@ -15,10 +16,14 @@ actor = require_actor()
 
 @st.cache_data(ttl=30, max_entries=4, show_spinner="Verifying the chain...")
 def _chain_status(_actor_id: str, role: str):
-    from core.domain.roles import Actor
-
     report = audit_service.verify_chain(app().db, actor=Actor(_actor_id, role), key=app().settings.audit_key)
     return report.ok, report.count, report.head_hash, report.first_broken_seq, report.problem
+
+
+@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
+def _choices():
+    db = app().db
+    return audit_queries.distinct_actors(db), audit_queries.distinct_actions(db), audit_queries.distinct_object_types(db)
 
 
 if may(actor, Action.AUDIT_VERIFY):
@@ -30,19 +35,37 @@ if may(actor, Action.AUDIT_VERIFY):
 else:
     st.caption("Chain verification is available to compliance leads, admins and auditors.")
 
-cols = st.columns([2, 1, 1])
-text = cols[0].text_input("Search", placeholder="object id, actor, action or reason")
-action = cols[1].selectbox("Action", [None, *audit_queries.distinct_actions(app().db)],
-                           format_func=lambda a: "any" if a is None else a)
-limit = cols[2].number_input("Rows", min_value=10, max_value=5000, value=200, step=50)
-events = audit_queries.search_events(app().db, actor=actor, text=text, action=action, limit=int(limit))
-st.dataframe(events, hide_index=True, width="stretch")
+actors, actions, object_types = _choices()
+any_ = lambda v: "any" if v is None else v  # noqa: E731 - a label formatter
+cols = st.columns([2, 2, 2, 2])
+text = cols[0].text_input("Search", placeholder="object id, actor, action or reason", key="a-text")
+who = cols[1].selectbox("Actor", [None, *actors], format_func=any_, key="a-actor")
+action = cols[2].selectbox("Action", [None, *actions], format_func=any_, key="a-action")
+object_type = cols[3].selectbox("Object type", [None, *object_types], format_func=any_, key="a-object-type")
+cols = st.columns([2, 2, 1])
+object_id = cols[0].text_input("Object id", key="a-object-id")
+today = datetime.now(timezone.utc).date()
+chosen = cols[1].date_input("Date range (UTC)", value=(), key="a-range")
+limit = cols[2].number_input("Rows", min_value=10, max_value=5000, value=200, step=50, key="a-limit")
+filters = {"text": text, "who": who, "action": action, "object_type": object_type, "object_id": object_id.strip()}
+if chosen:
+    filters["since"] = datetime.combine(chosen[0], time.min, tzinfo=timezone.utc)
+    filters["until"] = datetime.combine(chosen[-1], time.min, tzinfo=timezone.utc) + timedelta(days=1)
+
+events = audit_queries.search_events(app().db, actor=actor, limit=int(limit), **filters)
+st.dataframe(events, hide_index=True, width="stretch", key="a-events")
 
 if may(actor, Action.AUDIT_EXPORT):
-    if st.button("Prepare export of the whole trail"):
+    left, right = st.columns(2)
+    if left.button("Prepare export of the whole trail (JSON Lines)", key="a-jsonl"):
         buffer = io.StringIO()
         report = audit_service.export_jsonl(app().db, actor=actor, out=buffer)
-        st.download_button(f"Download {report.count} events (JSON Lines)", buffer.getvalue(),
-                           file_name="audit-trail.jsonl", mime="application/x-ndjson")
+        left.download_button(f"Download {report.count} events (JSON Lines)", buffer.getvalue(),
+                             file_name="audit-trail.jsonl", mime="application/x-ndjson", key="a-jsonl-dl")
+    if right.button("Prepare CSV of the filtered events", key="a-csv"):
+        buffer = io.StringIO()
+        count = audit_queries.export_csv(app().db, actor=actor, out=buffer, **filters)
+        right.download_button(f"Download {count} events (CSV)", buffer.getvalue(),
+                              file_name="audit-events.csv", mime="text/csv", key="a-csv-dl")
 else:
     st.caption("Exports are available to compliance leads, admins and auditors.")

@@ -1,13 +1,256 @@
-"""Incidents: declared incidents and their status."""
+"""Incidents: declare (and alert compliance in two clicks), then run the incident: status, roles,
+clocks, linked items, customers affected, timeline with notes, evidence pack."""
+from datetime import datetime
+
+import pandas as pd
 import streamlit as st
 
-from core.queries import incidents as incident_queries
-from ui.context import app, demo_banner
+from core.clock import utcnow
+from core.domain.incidents import SEVERITY_DEFINITIONS, Severity, allowed_next
+from core.domain.roles import Action, may
+from core.queries import incidents as q
+from core.services import communications, evidence, incidents
+from core.services.users import list_users
+from ui.actions import new_token, run_action, show_flash
+from ui.context import app, demo_banner, require_actor
+from ui.format import duration
+
+INCIDENT_KEY, ALERT_KEY, TOKEN_KEY, PACK_KEY = "incident_id", "alert_comm_id", "declare_token", "evidence_pack"
 
 st.title("Incidents")
 demo_banner()
-incidents = incident_queries.list_incidents(app().db)
-if incidents.empty:
+actor = require_actor()
+show_flash()
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_contacts_ready() -> bool:
+    communications.ensure_demo_contacts(app().uow)
+    return True
+
+
+if app().settings.demo_mode:
+    _demo_contacts_ready()
+
+
+@st.cache_data(ttl=5, max_entries=8, show_spinner=False)
+def _flagged() -> pd.DataFrame:
+    return q.flagged_items(app().db)
+
+
+@st.cache_data(ttl=5, max_entries=8, show_spinner=False)
+def _incidents() -> pd.DataFrame:
+    return q.list_incidents(app().db)
+
+
+# -- declare --------------------------------------------------------------------------------------
+def _declare(alert: bool) -> None:
+    token = st.session_state.setdefault(TOKEN_KEY, new_token())
+    incident_id = run_action(
+        incidents.declare_incident, token=f"declare-{token}", done=lambda i: f"Incident {i} declared.",
+        uow=app().uow(), actor=actor, title=st.session_state["declare_title"],
+        severity=st.session_state["declare_severity"], item_ids=st.session_state["declare_items"],
+        summary=st.session_state.get("declare_summary", ""))
+    if not incident_id:
+        return
+    st.session_state[INCIDENT_KEY] = incident_id
+    st.session_state.pop(TOKEN_KEY, None)
+    if alert:
+        st.session_state[ALERT_KEY] = run_action(
+            communications.create_draft, done="Compliance alert prefilled: check it and send.",
+            uow=app().uow(), actor=actor, incident_id=incident_id, template="compliance_alert",
+            idempotency_key=f"alert-{token}", channel=communications.default_channel(app().settings))
+
+
+def declare_form() -> None:
+    flagged = _flagged()
+    labels = {int(r.id): f"#{r.id} {r.file_name} ({r.state}, {r.risk})" for r in flagged.itertuples()}
+    with st.expander("Declare an incident", expanded=ALERT_KEY not in st.session_state):
+        st.text_input("Title", key="declare_title",
+                      value=f"Synthetic media in customer records, {utcnow():%Y-%m-%d}")
+        st.selectbox("Severity", [s.value for s in Severity], index=1, key="declare_severity",
+                     help="\n\n".join(f"**{s.value}**: {d}" for s, d in SEVERITY_DEFINITIONS.items()))
+        st.multiselect("Files (flagged in the last 72 hours, all preselected)", list(labels),
+                       default=list(labels), format_func=labels.get, key="declare_items")
+        st.text_area("Summary (optional)", key="declare_summary", height=68)
+        left, right = st.columns(2)
+        left.button("Declare and alert compliance", type="primary", key="declare-alert", width="stretch",
+                    on_click=_declare, args=(True,))
+        right.button("Declare only", key="declare-only", width="stretch", on_click=_declare, args=(False,))
+
+
+def _send_alert(comm_id: int) -> None:
+    run_action(communications.send, token=f"send-{comm_id}", done=lambda r: r.message,
+               uow=app().uow(), actor=actor, communication_id=comm_id)
+
+
+@st.fragment(run_every=2)
+def alert_delivery(comm_id: int) -> None:
+    message = q.communication(app().db, comm_id)
+    log = q.deliveries(app().db, comm_id)
+    if message["status"] == "sent":
+        st.success(f"Compliance alert sent: delivered to {len(log)} recipient(s).", icon=":material/check:")
+    elif message["status"] == "failed":
+        st.error("Compliance alert failed for some recipients: see the delivery log on Communications.")
+    else:
+        st.info(f"Compliance alert queued: {int((log['status'] == 'delivered').sum())} of {len(log)} delivered.")
+    st.dataframe(log[["recipient", "channel", "status", "attempts", "last_error"]], hide_index=True,
+                 width="stretch", key=f"alert-log-{comm_id}")
+
+
+def alert_panel(comm_id: int) -> None:
+    message = q.communication(app().db, comm_id)
+    with st.container(border=True):
+        st.subheader("Compliance alert")
+        if message["status"] in ("draft", "approved"):
+            st.write(f"**{message['subject']}**")
+            st.caption("To: " + ", ".join(r["email"] for r in message["recipients"]) + f" (via {message['channel']})")
+            st.text(message["body_text"])
+            st.button("Send alert to compliance", type="primary", key="send-alert", on_click=_send_alert,
+                      args=(comm_id,), disabled=not message["recipients"])
+            if not message["recipients"]:
+                st.warning("No compliance contact in the directory: add one under Settings.")
+        else:
+            alert_delivery(comm_id)
+        if st.button("Done", key="alert-done"):
+            st.session_state.pop(ALERT_KEY, None)
+            st.rerun()
+
+
+# -- one incident -----------------------------------------------------------------------------------
+def _remaining(seconds) -> str:
+    if seconds is None:
+        return ""
+    return f"{duration(seconds)} left" if seconds >= 0 else f"{duration(-seconds)} late"
+
+
+@st.fragment(run_every=30)
+def clocks(incident_id: int) -> None:
+    rows = [{"clock": c["title"], "kind": c["kind"], "state": c["state"].replace("_", " "),
+             "deadline": c["deadline"], "remaining": "" if c["state"] == "met" else _remaining(c["remaining_s"]),
+             "source": c["source"], "started by": c["started_by"] or ""} for c in q.incident_clocks(app().db, incident_id)]
+    if not rows:
+        st.caption("No regulatory clock applies to this severity.")
+        return
+    for row in rows:
+        if row["state"] == "overdue":
+            st.error(f"OVERDUE: {row['clock']} ({row['remaining']})")
+        elif row["state"] == "warning":
+            st.warning(f"Due soon: {row['clock']}: {row['remaining']}")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"clocks-{incident_id}")
+
+
+def status_and_roles(incident: dict, editable: bool) -> None:
+    cols = st.columns(len(allowed_next(incident["status"])) + 1)
+    cols[0].metric("Status", incident["status"])
+    for col, target in zip(cols[1:], allowed_next(incident["status"])):
+        col.button(f"Mark {target}", key=f"status-{target}", disabled=not editable, on_click=run_action,
+                   args=(incidents.change_status,),
+                   kwargs={"done": f"Incident is {target}.", "uow": app().uow(), "actor": actor,
+                           "incident_id": incident["id"], "status": target,
+                           "reason": "reopened from the Incidents page" if target == "investigating" else ""})
+    if not editable:
+        st.caption(f"Commander {incident['commander']}; communications {incident['communications_lead']}; "
+                   f"compliance {incident['compliance_lead']}")
+        return
+    emails = [""] + [u["email"] for u in list_users(app().db)]
+    with st.form(f"roles-{incident['id']}"):
+        picks = {role: st.selectbox(role.replace("_", " ").capitalize(), emails,
+                                    index=emails.index(incident[role]) if incident[role] in emails else 0)
+                 for role in incidents.ROLE_FIELDS}
+        reason = st.text_input("Reason for recording the classification (DORA major / NYDFS determination)")
+        saved = st.form_submit_button("Save roles")
+        classify = st.form_submit_button("Record classification now")
+    if saved:
+        run_action(incidents.assign_roles, done="Roles saved.", uow=app().uow(), actor=actor,
+                   incident_id=incident["id"], **{k: v or None for k, v in picks.items()})
+        st.rerun()
+    if classify:
+        run_action(incidents.record_moments, done="Classification recorded: DORA and NYDFS clocks updated.",
+                   uow=app().uow(), actor=actor, incident_id=incident["id"], reason=reason, classified_at=utcnow())
+        st.rerun()
+
+
+def items_and_customers(incident_id: int) -> None:
+    items = q.incident_items(app().db, incident_id)
+    st.dataframe(pd.DataFrame([{"id": i["id"], "file": i["file_name"], "state": i["state"], "risk": i["risk"],
+                                "sha256": i["sha256"]} for i in items],
+                              columns=["id", "file", "state", "risk", "sha256"]),
+                 hide_index=True, width="stretch", key=f"items-{incident_id}")
+    affected = q.customers_affected(items)
+    st.write(f"**Customers affected: {affected['customer_count']}** "
+             f"({affected['record_count']} Salesforce records)")
+    st.dataframe(pd.DataFrame(affected["records"], columns=["type", "name", "id", "items"]), hide_index=True,
+                 width="stretch", key=f"records-{incident_id}")
+
+
+def timeline(incident_id: int, editable: bool) -> None:
+    st.dataframe(q.timeline(app().db, incident_id), hide_index=True, width="stretch",
+                 key=f"timeline-{incident_id}")
+    if editable:
+        with st.form(f"note-{incident_id}", clear_on_submit=True):
+            text = st.text_area("Add a note", height=68)
+            if st.form_submit_button("Add note"):
+                run_action(incidents.add_note, done="Note added.", uow=app().uow(), actor=actor,
+                           incident_id=incident_id, text=text)
+                st.rerun()
+
+
+def _prepare_pack(incident_id: int) -> None:
+    data = run_action(evidence.build_pack, done="Evidence pack ready.", uow=app().uow(), actor=actor,
+                      incident_id=incident_id)
+    if data:
+        folder = app().settings.var_dir / "evidence"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"INC-{incident_id:04d}-{datetime.now():%Y%m%d-%H%M%S}.zip"
+        path.write_bytes(data)
+        st.session_state[PACK_KEY] = str(path)
+
+
+def evidence_pack(incident_id: int) -> None:
+    if not may(actor, Action.EVIDENCE_EXPORT):
+        return
+    st.button("Prepare evidence pack", key="prepare-pack", on_click=_prepare_pack, args=(incident_id,))
+    path = st.session_state.get(PACK_KEY)
+    if path and f"INC-{incident_id:04d}-" in path:
+        with open(path, "rb") as fh:
+            st.download_button("Download evidence pack", fh.read(), file_name=path.rsplit("/", 1)[-1],
+                               mime="application/zip", key="download-pack")
+        st.caption("Check it any time with `python -m core evidence verify PACK.zip`.")
+
+
+def incident_view(incident_id: int) -> None:
+    incident = q.incident(app().db, incident_id)
+    editable = may(actor, Action.INCIDENT_UPDATE)
+    st.header(f"{incident['reference']} {incident['severity']}: {incident['title']}")
+    st.caption(incident["severity_definition"])
+    if incident["summary"]:
+        st.write(incident["summary"])
+    tabs = st.tabs(["Clocks", "Status and roles", "Files and customers", "Timeline", "Evidence pack"])
+    with tabs[0]:
+        clocks(incident_id)
+    with tabs[1]:
+        status_and_roles(incident, editable)
+    with tabs[2]:
+        items_and_customers(incident_id)
+    with tabs[3]:
+        timeline(incident_id, editable)
+    with tabs[4]:
+        evidence_pack(incident_id)
+
+
+if may(actor, Action.INCIDENT_DECLARE):
+    declare_form()
+if st.session_state.get(ALERT_KEY):
+    alert_panel(st.session_state[ALERT_KEY])
+
+listed = _incidents()
+if listed.empty:
     st.info("No incident has been declared.")
 else:
-    st.dataframe(incidents, hide_index=True, width="stretch")
+    ids = [int(i) for i in listed["id"]]
+    if st.session_state.get(INCIDENT_KEY) not in ids:
+        st.session_state[INCIDENT_KEY] = ids[0]
+    titles = {int(r.id): f"INC-{r.id:04d} {r.severity} {r.status}: {r.title}" for r in listed.itertuples()}
+    chosen = st.selectbox("Incident", ids, format_func=titles.get, key=INCIDENT_KEY)
+    incident_view(chosen)

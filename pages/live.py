@@ -1,32 +1,118 @@
-"""Live: the situation at a glance for on-call responders."""
+"""Live: the situation at a glance for on-call responders. Refreshes itself every few seconds."""
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from core.queries import admin as admin_queries
+from core.queries import health as health_queries
+from core.queries import incidents as incident_queries
 from core.queries import items as item_queries
-from ui.context import app, demo_banner
+from ui.context import app, demo_banner, require_actor
 from ui.format import duration
+
+REFRESH_S = 10
+WORKER_DOWN_AFTER_S = 30
+API_LOW_SHARE = 0.10
 
 st.title("Live")
 demo_banner()
+require_actor()
 
 
 @st.cache_data(ttl=5, max_entries=4, show_spinner=False)
-def _summary() -> dict:
-    return item_queries.live_summary(app().db)
+def _snapshot() -> dict:
+    db = app().db
+    return {"summary": item_queries.live_summary(db), "health": health_queries.health(db),
+            "minutes": item_queries.per_minute(db, 60), "feed": item_queries.recent_high_risk(db, 15),
+            "incidents": incident_queries.active_incidents_with_clocks(db),
+            "backlog_limit_min": admin_queries.thresholds(db, app().settings).backlog_limit_minutes}
 
 
-@st.fragment(run_every=10)
-def headline() -> None:
-    s = _summary()
-    cols = st.columns(4)
-    cols[0].metric("Verified, last 15 min", s["verified_15m"])
-    cols[1].metric("Verified, last hour", s["verified_1h"])
-    cols[2].metric("Verified, last 24 h", s["verified_24h"])
-    cols[3].metric("Flagged, last 24 h", s["flagged_24h"])
-    cols = st.columns(4)
-    cols[0].metric("Held from customer records now", s["held_now"])
-    cols[1].metric("Awaiting review", s["awaiting_review"])
-    cols[2].metric("Waiting for a verdict", s["unverified"])
-    cols[3].metric("Oldest unverified", duration(s["oldest_unverified_s"]))
+def banners(s: dict, h: dict, backlog_limit_min: float) -> None:
+    beat = h["worker_heartbeat_s"]
+    if beat is None:
+        st.error("Worker down: no worker has reported a heartbeat. Files are not being verified.")
+    elif beat > WORKER_DOWN_AFTER_S:
+        st.error(f"Worker down: the last heartbeat was {duration(beat)} ago. Files are not being verified.")
+    oldest = s["oldest_unverified_s"]
+    if oldest is not None and oldest > backlog_limit_min * 60:
+        st.warning(f"Backlog growing: the oldest unverified file has waited {duration(oldest)} "
+                   f"(limit {backlog_limit_min:g} min); {s['unverified']} files wait for a verdict.")
+    used, limit = h["api_used"], h["api_limit"]
+    if used is not None and limit and (limit - used) / limit < API_LOW_SHARE:
+        st.warning(f"Salesforce API budget low: {limit - used:,} of {limit:,} calls left in the 24-hour window.")
 
 
-headline()
+def figures(s: dict, h: dict) -> None:
+    row = st.columns(5)
+    row[0].metric("Verified, last 15 min", s["verified_15m"])
+    row[1].metric("Verified, last hour", s["verified_1h"])
+    row[2].metric("Verified, last 24 h", s["verified_24h"])
+    row[3].metric("Flagged, last 24 h", s["flagged_24h"])
+    row[4].metric("Quarantined now", s["held_now"])
+    row = st.columns(5)
+    row[0].metric("Awaiting review", s["awaiting_review"])
+    row[1].metric("Waiting for a verdict", s["unverified"])
+    row[2].metric("Oldest unverified", duration(s["oldest_unverified_s"]))
+    row[3].metric("Outbox backlog", h["outbox_backlog"], help=f"{h['dead_letters']} dead letters")
+    row[4].metric("Dead letters", h["dead_letters"])
+    row = st.columns(5)
+    used, limit = h["api_used"], h["api_limit"]
+    row[0].metric("API budget left", "not reported" if not limit else f"{(limit - used) / limit:.0%}",
+                  help=None if not limit else f"{limit - used:,} of {limit:,} calls left in the 24-hour window")
+    row[1].metric("Worker heartbeat", "none" if h["worker_heartbeat_s"] is None
+                  else f"{duration(h['worker_heartbeat_s'])} ago")
+    row[2].metric("In review", s["in_review"])
+
+
+def chart(minutes) -> None:
+    fig = go.Figure([go.Bar(x=minutes["minute"], y=minutes["verified"], name="verified"),
+                     go.Bar(x=minutes["minute"], y=minutes["flagged"], name="flagged")])
+    fig.update_layout(barmode="group", height=260, margin=dict(l=10, r=10, t=30, b=10),
+                      title="Verifications and flags per minute, last hour (UTC)", legend_orientation="h")
+    st.plotly_chart(fig, width="stretch", key="live-per-minute")
+
+
+CLOCK_STATE = {"overdue": "OVERDUE", "warning": "due soon", "running": "running", "met": "met",
+               "not_started": "not started"}
+
+
+def incidents(active: list[dict]) -> None:
+    """Each open incident with its regulatory clocks counting down."""
+    if not active:
+        st.info("No active incident.")
+    for incident in active:
+        st.text(f"{incident['reference']}  {incident['severity']}  {incident['status']}: {incident['title']}")
+        clocks = pd.DataFrame([{
+            "clock": c.get("title"), "state": CLOCK_STATE.get(c.get("state"), c.get("state")),
+            "remaining": "" if c.get("remaining_s") is None else
+            (f"{duration(c['remaining_s'])} left" if c["remaining_s"] >= 0 else f"{duration(-c['remaining_s'])} late"),
+            "deadline": c.get("deadline"),
+        } for c in incident["clocks"]])
+        if not clocks.empty:
+            st.dataframe(clocks, hide_index=True, width="stretch", key=f"live-clocks-{incident['id']}")
+
+
+@st.fragment(run_every=REFRESH_S)
+def live() -> None:
+    snap = _snapshot()
+    s, h = snap["summary"], snap["health"]
+    banners(s, h, snap["backlog_limit_min"])
+    figures(s, h)
+    chart(snap["minutes"])
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Recent high-risk detections")
+        feed = snap["feed"].assign(open=lambda f: "/review?item=" + f["id"].astype(str))
+        if feed.empty:
+            st.info("No high-risk file so far.")
+        else:
+            st.dataframe(feed, hide_index=True, width="stretch", key="live-feed", column_config={
+                "open": st.column_config.LinkColumn("Review", display_text="open")})
+    with right:
+        st.subheader("Active incidents")
+        incidents(snap["incidents"])
+    st.caption(f"Refreshes every {REFRESH_S} s.")
+
+
+live()

@@ -1,9 +1,16 @@
-"""Settings: how this installation is configured (admins)."""
+"""Settings (admins): thresholds, detectors and model cards, hash banks, Salesforce, contacts, people."""
+import io
+
 import streamlit as st
 
 from core.domain.roles import Role
+from core.queries import admin as admin_queries
+from core.services import contacts as contact_service
+from core.services import hashbank as hashbank_service
+from core.services import settings_admin
 from core.services.users import list_users
-from ui.context import app, demo_banner, require_actor
+from ui.actions import run_action, show_flash
+from ui.context import app, current_actor, demo_banner, require_actor
 
 actor = require_actor()
 if actor.role is not Role.ADMIN:  # guard before anything renders, whatever the navigation shows
@@ -11,13 +18,129 @@ if actor.role is not Role.ADMIN:  # guard before anything renders, whatever the 
     st.stop()
 st.title("Settings")
 demo_banner()
-
+show_flash()
 settings = app().settings
-st.subheader("Installation")
-st.table({
-    "Database": ["SQLite (embedded)" if settings.is_sqlite else "PostgreSQL"],
-    "Demo org": ["on" if settings.demo_mode else "off"],
-    "Review SLA": [f"{settings.review_sla_hours:g} hours"],
-})
-st.subheader("People")
-st.dataframe(list_users(app().db), hide_index=True, width="stretch")
+db = app().db
+
+
+def _save_thresholds() -> None:
+    ss = st.session_state
+    try:
+        wanted = settings_admin.Thresholds(quarantine_risks=tuple(ss["s-risks"]), review_sla_hours=ss["s-sla"],
+                                           backlog_limit_minutes=ss["s-backlog"])
+    except ValueError as exc:
+        ss.setdefault("flash_messages", []).append(("error", str(exc)))
+        return
+    run_action(settings_admin.update_thresholds, uow=app().uow(), actor=current_actor(), thresholds=wanted,
+               reason=ss.get("s-reason", ""), done="Thresholds saved.")
+
+
+def _import_bank() -> None:
+    upload = st.session_state.get("s-bank-csv")
+    if upload is not None:
+        run_action(hashbank_service.import_csv, uow=app().uow(), actor=current_actor(),
+                   fh=io.StringIO(upload.getvalue().decode("utf-8", errors="replace")), file_label="dashboard upload",
+                   done="Hash bank CSV imported.")
+
+
+def _add_contact() -> None:
+    ss = st.session_state
+    run_action(contact_service.add_contact, uow=app().uow(), actor=current_actor(), name=ss["c-name"],
+               email=ss["c-email"], role=ss["c-role"], organisation=ss.get("c-org", ""), done="Contact added.")
+
+
+def _save_contact(contact_id: int) -> None:
+    ss = st.session_state
+    run_action(contact_service.update_contact, uow=app().uow(), actor=current_actor(), contact_id=contact_id,
+               name=ss["e-name"], email=ss["e-email"], role=ss["e-role"], organisation=ss.get("e-org", ""),
+               active=ss["e-active"], done="Contact saved.")
+
+
+tabs = st.tabs(["Thresholds", "Detectors and models", "Hash banks", "Salesforce", "Contacts", "People"])
+
+with tabs[0]:
+    current = admin_queries.thresholds(db, settings)
+    changed = admin_queries.setting_changed(db)
+    with st.form("thresholds"):
+        st.multiselect("Quarantine files of risk", ["high", "medium", "low"], default=list(current.quarantine_risks),
+                       key="s-risks", help="Unscannable files are always quarantined.")
+        st.number_input("Review SLA (hours)", min_value=0.1, max_value=336.0, value=float(current.review_sla_hours),
+                        key="s-sla")
+        st.number_input("Backlog warning: oldest unverified file older than (minutes)", min_value=1.0,
+                        max_value=1440.0, value=float(current.backlog_limit_minutes), key="s-backlog")
+        st.text_input("Reason for the change", key="s-reason")
+        st.form_submit_button("Save thresholds", on_click=_save_thresholds)
+    st.caption("Defaults from the installation's configuration" if changed is None
+               else f"Last changed by {changed['updated_by']} at {changed['updated_at']:%Y-%m-%d %H:%M} UTC")
+
+with tabs[1]:
+    st.subheader("Detectors that produced signals")
+    st.dataframe(admin_queries.detectors_seen(db), hide_index=True, width="stretch")
+    st.subheader("Model cards")
+    cards = admin_queries.model_cards()
+    if not cards:
+        st.info("No model card under data/models/.")
+    for card in cards:
+        with st.expander(f"{card['name']} {card.get('version', '')}"):
+            if "error" in card:
+                st.error(card["error"])
+                continue
+            st.text(card["description"])
+            st.text(f"Task: {card['task']}\nThreshold: {card['threshold']}")
+            st.dataframe(card["metrics"], hide_index=True, width="stretch")
+            st.caption("Limits")
+            st.text("\n".join(f"- {line}" for line in card["limits"]))
+
+with tabs[2]:
+    st.dataframe(admin_queries.hashbank_sizes(db), hide_index=True, width="stretch")
+    st.file_uploader("Import a CSV (bank, sha256, phash, source, note)", type=["csv"], key="s-bank-csv")
+    st.button("Import", key="s-bank-import", on_click=_import_bank)
+    if st.button("Prepare export (CSV)", key="s-bank-export"):
+        buffer = io.StringIO()
+        count = hashbank_service.export_csv(app().uow(), actor=actor, fh=buffer)
+        st.download_button(f"Download {count} entries", buffer.getvalue(), file_name="hash-banks.csv",
+                           mime="text/csv", key="s-bank-download")
+
+with tabs[3]:
+    if settings.salesforce is None:
+        st.info("No Salesforce org is configured: set [salesforce] in .streamlit/secrets.toml.")
+    else:
+        st.text(f"Login URL: {settings.salesforce.login_url} (auth: {settings.salesforce.auth})")
+        if st.button("Test the connection", key="s-sf-test"):
+            try:
+                st.json(app().salesforce().check())
+            except Exception as exc:  # any failure is the answer to the test, shown plainly
+                st.error(f"Connection failed: {type(exc).__name__}: {exc}")
+
+with tabs[4]:
+    contacts = admin_queries.list_contacts(db)
+    st.dataframe(contacts, hide_index=True, width="stretch", key="c-table")
+    with st.form("add-contact", clear_on_submit=True):
+        st.caption("Add a contact")
+        cols = st.columns(4)
+        cols[0].text_input("Name", key="c-name")
+        cols[1].text_input("Email", key="c-email")
+        cols[2].selectbox("Role", contact_service.CONTACT_ROLES, key="c-role")
+        cols[3].text_input("Organisation", key="c-org")
+        st.form_submit_button("Add contact", on_click=_add_contact)
+    if not contacts.empty:
+        chosen = st.selectbox("Edit contact", contacts["id"].tolist(), key="e-id",
+                              format_func=lambda i: f"#{i}: {contacts.set_index('id').loc[i, 'email']}")
+        row = contacts.set_index("id").loc[chosen]
+        with st.form(f"edit-contact-{chosen}"):
+            cols = st.columns(5)
+            cols[0].text_input("Name", value=row["name"], key="e-name")
+            cols[1].text_input("Email", value=row["email"], key="e-email")
+            cols[2].selectbox("Role", contact_service.CONTACT_ROLES, key="e-role",
+                              index=contact_service.CONTACT_ROLES.index(row["role"])
+                              if row["role"] in contact_service.CONTACT_ROLES else 0)
+            cols[3].text_input("Organisation", value=row["organisation"], key="e-org")
+            cols[4].checkbox("Active", value=bool(row["active"]), key="e-active")
+            st.form_submit_button("Save contact", on_click=_save_contact, args=(int(chosen),))
+
+with tabs[5]:
+    st.table({
+        "Database": ["SQLite (embedded)" if db.is_sqlite else "PostgreSQL"],
+        "Demo org": ["on" if settings.demo_mode else "off"],
+    })
+    st.dataframe(list_users(db), hide_index=True, width="stretch")

@@ -30,6 +30,7 @@ class Action(StrEnum):
     ITEM_CONFIRM_SYNTHETIC = "item.confirm_synthetic"
     ITEM_REQUEST_RELEASE = "item.request_release"
     ITEM_APPROVE_RELEASE = "item.approve_release"
+    ITEM_ASSIGN = "item.assign"
     ITEM_READ = "item.read"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
@@ -38,12 +39,22 @@ class Action(StrEnum):
     HASHBANK_EXPORT = "hashbank.export"
     SETTINGS_MANAGE = "settings.manage"
     USERS_MANAGE = "users.manage"
+    CONTACTS_MANAGE = "contacts.manage"
     APIKEYS_MANAGE = "apikeys.manage"
+    INCIDENT_DECLARE = "incident.declare"
+    INCIDENT_UPDATE = "incident.update"  # status, roles, timestamps, linked items, notes
+    INCIDENT_READ = "incident.read"
+    EVIDENCE_EXPORT = "evidence.export"
+    MESSAGE_DRAFT = "message.draft"
+    MESSAGE_SEND_INTERNAL = "message.send_internal"
+    MESSAGE_SEND_EXTERNAL = "message.send_external"  # regulators, customers, law enforcement
+    MESSAGE_APPROVE_EXTERNAL = "message.approve_external"
 
 
 R, A = Role, Action
 _EVERY_HUMAN = frozenset(HUMAN_ROLES)
 _DECIDERS = frozenset({R.REVIEWER, R.COMPLIANCE_LEAD})
+_RESPONDERS = frozenset({R.RESPONDER, R.REVIEWER, R.COMPLIANCE_LEAD})  # auditors read, admins configure
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     A.ITEM_REGISTER: frozenset({R.SYSTEM, R.RESPONDER, R.REVIEWER, R.ADMIN}),
@@ -55,6 +66,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     A.ITEM_CONFIRM_SYNTHETIC: _DECIDERS,
     A.ITEM_REQUEST_RELEASE: _DECIDERS,
     A.ITEM_APPROVE_RELEASE: _DECIDERS,
+    # Leads hand work to reviewers; a reviewer claims work with start_review instead.
+    A.ITEM_ASSIGN: frozenset({R.COMPLIANCE_LEAD, R.ADMIN}),
     A.ITEM_READ: _EVERY_HUMAN | {R.SYSTEM},
     A.AUDIT_READ: _EVERY_HUMAN,
     A.AUDIT_EXPORT: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR}),
@@ -63,7 +76,17 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     A.HASHBANK_EXPORT: frozenset({R.COMPLIANCE_LEAD, R.ADMIN, R.AUDITOR}),
     A.SETTINGS_MANAGE: frozenset({R.ADMIN}),
     A.USERS_MANAGE: frozenset({R.ADMIN}),
+    A.CONTACTS_MANAGE: frozenset({R.COMPLIANCE_LEAD, R.ADMIN}),
     A.APIKEYS_MANAGE: frozenset({R.ADMIN, R.SYSTEM}),
+    A.INCIDENT_DECLARE: _RESPONDERS,
+    A.INCIDENT_UPDATE: _RESPONDERS,
+    A.INCIDENT_READ: _EVERY_HUMAN | {R.SYSTEM},
+    A.EVIDENCE_EXPORT: frozenset({R.RESPONDER, R.COMPLIANCE_LEAD, R.AUDITOR}),
+    A.MESSAGE_DRAFT: _RESPONDERS,
+    A.MESSAGE_SEND_INTERNAL: _RESPONDERS,
+    # Reviewers judge media; what leaves the firm is for responders and compliance.
+    A.MESSAGE_SEND_EXTERNAL: frozenset({R.RESPONDER, R.COMPLIANCE_LEAD}),
+    A.MESSAGE_APPROVE_EXTERNAL: frozenset({R.COMPLIANCE_LEAD}),
 }
 
 

@@ -1,7 +1,9 @@
 """Queries over the audit trail for the Audit page."""
 from __future__ import annotations
 
+import csv
 from datetime import datetime
+from typing import IO
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -9,17 +11,15 @@ from sqlalchemy import func, or_, select
 from core.adapters.db import Database
 from core.domain.roles import Action, Actor, require
 from core.models import AuditEvent
+from core.queries.sql import distinct_values
 
 EVENT_COLUMNS = ["seq", "occurred_at", "actor", "action", "object_type", "object_id", "reason",
                  "outcome", "before", "after", "correlation_id", "hash"]
 
 
-def search_events(db: Database, *, actor: Actor, text: str = "", action: str | None = None,
-                  who: str | None = None, since: datetime | None = None, until: datetime | None = None,
-                  limit: int = 200) -> pd.DataFrame:
-    """Newest first. `text` matches object id, actor, action or reason."""
-    require(actor, Action.AUDIT_READ)
-    query = select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS])
+def _filtered(query, *, text: str = "", action: str | None = None, who: str | None = None,
+              object_type: str | None = None, object_id: str | None = None,
+              since: datetime | None = None, until: datetime | None = None):
     if text:
         like = f"%{text}%"
         query = query.where(or_(AuditEvent.object_id.like(like), AuditEvent.actor.like(like),
@@ -28,18 +28,52 @@ def search_events(db: Database, *, actor: Actor, text: str = "", action: str | N
         query = query.where(AuditEvent.action == action)
     if who:
         query = query.where(AuditEvent.actor == who)
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == str(object_id))
     if since:
         query = query.where(AuditEvent.occurred_at >= since)
     if until:
         query = query.where(AuditEvent.occurred_at < until)
+    return query
+
+
+def search_events(db: Database, *, actor: Actor, limit: int = 200, **filters) -> pd.DataFrame:
+    """Newest first. `text` matches object id, actor, action or reason; the other filters
+    (action, who, object_type, object_id, since, until) match exactly."""
+    require(actor, Action.AUDIT_READ)
+    query = _filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
     with db.reader() as s:
         rows = s.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=EVENT_COLUMNS)
 
 
 def distinct_actions(db: Database) -> list[str]:
-    with db.reader() as s:
-        return list(s.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars())
+    return distinct_values(db, "audit_event", "action")
+
+
+def distinct_actors(db: Database) -> list[str]:
+    return distinct_values(db, "audit_event", "actor")
+
+
+def distinct_object_types(db: Database) -> list[str]:
+    return distinct_values(db, "audit_event", "object_type")
+
+
+def export_csv(db: Database, *, actor: Actor, out: IO[str], **filters) -> int:
+    """The matching events, oldest first, as CSV (for spreadsheets; the JSON Lines export is the
+    one that verifies on its own). Returns the number of rows written."""
+    require(actor, Action.AUDIT_EXPORT)
+    writer = csv.writer(out)
+    writer.writerow(EVENT_COLUMNS)
+    count = 0
+    with db.snapshot() as s:
+        for row in s.execute(_filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
+                             .order_by(AuditEvent.seq)).yield_per(1000):
+            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in row])
+            count += 1
+    return count
 
 
 def event_count(db: Database) -> int:

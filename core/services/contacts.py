@@ -8,8 +8,9 @@ from core.domain.roles import Action, Actor, require
 from core.models import Contact
 from core.services.uow import UnitOfWork
 
-CONTACT_ROLES = ("dpo", "regulator", "compliance_oncall", "legal", "communications", "security",
-                 "executive", "customer_care")
+# One list for the directory, the templates' audiences and the demo contacts.
+CONTACT_ROLES = ("dpo", "regulator", "compliance_oncall", "legal", "communications", "security_oncall",
+                 "salesforce_admin", "executive", "customer_care")
 EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, meta
 from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
@@ -45,7 +45,9 @@ class _MissingField(StrictUndefined):
     """Like StrictUndefined, but the error names the full path of the field (dpo.email)."""
 
     __slots__ = ()
-    _undefined_exception = _FieldMissing
+
+    def __init__(self, hint=None, obj=None, name=None, exc=None):
+        super().__init__(hint=hint, obj=obj, name=name, exc=_FieldMissing)
 
     @property
     def _undefined_message(self) -> str:
@@ -131,7 +133,17 @@ def render(name: str, context: Mapping[str, Any], seen: set[str] | None = None) 
 
 def _top(data: Record) -> dict[str, Any]:
     """Top-level names as template variables; absent ones stay undefined (and so fail by name)."""
-    return {key: getattr(data, key) for key in data._data if data._data.get(key) is not None}
+    return {key: _wrap(value, key, data._seen) for key, value in data._data.items() if value is not None}
+
+
+def fields_used(name: str, context: Mapping[str, Any]) -> set[str]:
+    """Every field path a template reads from this context (top-level names and nested paths)."""
+    seen: set[str] = set()
+    render(name, context, seen)
+    env = _environment(False)
+    sources = [template_info(name)["subject"]] + [
+        env.loader.get_source(env, f"{name}.{part}.j2")[0] for part in ("txt", "html")]
+    return seen | set().union(*(meta.find_undeclared_variables(env.parse(src)) for src in sources))
 
 
 def edited_html(text: str) -> str:
@@ -254,3 +266,11 @@ def _measures(items: list[dict], held: list[dict]) -> str:
         taken.append(f"{confirmed} file(s) confirmed synthetic by a reviewer; their hashes were added to the "
                      "known-synthetic bank so copies are stopped on upload")
     return "; ".join(taken) + "."
+
+
+def render_document(template_file: str, context: Mapping[str, Any]) -> str:
+    """An HTML document (the evidence pack's summary) from the same sandbox, autoescaped."""
+    try:
+        return _environment(True).get_template(template_file).render(_top(Record(context)))
+    except _FieldMissing as missing:
+        raise MissingTemplateData(template_file, missing.field) from None

@@ -75,14 +75,15 @@ def outcome_for(engine: ScanEngine, item: MediaItem, max_bytes: int) -> ScanOutc
 
 
 def scan_claimed(app: App, engine: ScanEngine, item_id: int, *, owner: str,
-                 max_bytes: int = 50 * 1024 * 1024) -> ItemState:
+                 max_bytes: int = 50 * 1024 * 1024,
+                 quarantine_risks: frozenset[Risk] = items.DEFAULT_QUARANTINE_RISKS) -> ItemState:
     """Scan an item this owner holds the lease of, and record the verdict (LeaseLost if it no longer does)."""
     with app.db.reader() as s:
         item = s.get(MediaItem, item_id)
     outcome = outcome_for(engine, item, max_bytes)
     crash_point("before_record")
     state = items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome,
-                                     lease_owner=owner)
+                                     lease_owner=owner, quarantine_risks=quarantine_risks)
     crash_point("after_record")
     return state
 

@@ -1,0 +1,141 @@
+"""Incidents: severities with their written definitions, the status order, and who must approve
+a message before it leaves the firm. Plain Python, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.domain.errors import IllegalTransition
+
+
+class Severity(StrEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+
+
+SEVERITY_DEFINITIONS: dict[Severity, str] = {
+    Severity.SEV1: ("Synthetic media was used, or is likely to have been used, against customers: it reached "
+                    "identity verification (KYC), instructions or payments for several customers, or a "
+                    "regulator or customer notification is likely. Every role is paged now; the regulatory "
+                    "clocks run from the time of awareness."),
+    Severity.SEV2: ("Synthetic media is confirmed in customer records but held: quarantined before it was "
+                    "relied on, or limited to one customer with no funds moved. Compliance decides within the "
+                    "day whether notification duties apply."),
+    Severity.SEV3: ("Suspected synthetic media with no confirmed customer impact: a detector finding, hash-bank "
+                    "match or report under investigation. Work in business hours; raise the severity as soon "
+                    "as impact is confirmed."),
+}
+
+
+class IncidentStatus(StrEnum):
+    INVESTIGATING = "investigating"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+S = IncidentStatus
+# Forward one step at a time; reopening goes back to investigating (with a reason). Closed is final.
+_NEXT: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    S.INVESTIGATING: frozenset({S.CONTAINED}),
+    S.CONTAINED: frozenset({S.RESOLVED, S.INVESTIGATING}),
+    S.RESOLVED: frozenset({S.CLOSED, S.INVESTIGATING}),
+    S.CLOSED: frozenset(),
+}
+
+
+def allowed_next(status: IncidentStatus | str) -> list[IncidentStatus]:
+    return sorted(_NEXT[IncidentStatus(status)], key=list(IncidentStatus).index)
+
+
+def check_status_change(current: IncidentStatus | str, target: IncidentStatus | str, reason: str = "") -> None:
+    current, target = IncidentStatus(current), IncidentStatus(target)
+    if target not in _NEXT[current]:
+        raise IllegalTransition(f"an incident cannot go from {current} to {target}")
+    if target is S.INVESTIGATING and not reason.strip():
+        raise IllegalTransition("reopening an incident needs a reason")
+
+
+class Audience(StrEnum):
+    COMPLIANCE = "compliance"
+    SECURITY = "security_operations"
+    LEGAL = "legal"
+    SALESFORCE_ADMIN = "salesforce_admin"
+    EXECUTIVE = "executive"
+    REGULATOR = "regulator"
+    CUSTOMERS = "customers"
+    LAW_ENFORCEMENT = "law_enforcement"
+
+
+EXTERNAL_AUDIENCES = frozenset({Audience.REGULATOR, Audience.CUSTOMERS, Audience.LAW_ENFORCEMENT})
+
+# Contact directory roles that receive each audience's messages by default.
+AUDIENCE_CONTACT_ROLES: dict[Audience, tuple[str, ...]] = {
+    Audience.COMPLIANCE: ("compliance_oncall", "dpo"),
+    Audience.SECURITY: ("security_oncall", "security"),  # core.services.contacts names it "security"
+    Audience.LEGAL: ("legal",),
+    Audience.SALESFORCE_ADMIN: ("salesforce_admin",),
+    Audience.EXECUTIVE: ("executive",),
+    Audience.REGULATOR: ("regulator",),
+    Audience.CUSTOMERS: (),  # addressed one by one from the affected customers
+    Audience.LAW_ENFORCEMENT: ("law_enforcement",),
+}
+CONTACT_ROLES = ("dpo", "regulator", "compliance_oncall", "salesforce_admin", "executive", "security_oncall",
+                 "legal", "law_enforcement")
+
+
+def is_external(audience: Audience | str) -> bool:
+    return Audience(audience) in EXTERNAL_AUDIENCES
+
+
+@dataclass(frozen=True)
+class Reference:
+    """How people name an incident in messages and tickets."""
+
+    incident_id: int
+
+    def __str__(self) -> str:
+        return f"INC-{self.incident_id:04d}"
+
+
+ACCOUNT_LOOKUPS = ("account_id", "AccountId", "Account__c")  # where a record names its customer's account
+CONTACT_LOOKUPS = ("contact_id", "ContactId", "Contact__c")
+
+
+def affected_customers(links_by_item: dict[int, list[dict]]) -> dict:
+    """Customers behind the Salesforce records that an incident's files touched.
+
+    `links_by_item`: {item id: customer-record links (entity_id, entity_type, entity_name, and where the
+    record data carries them, account / contact lookups such as a KYC check's Account__c)}.
+    A customer is an Account, reached directly or through a Contact's or KYC check's account lookup;
+    a Contact with no known account counts as a customer of its own."""
+    records: dict[str, dict] = {}
+    accounts: dict[str, dict] = {}
+    people: dict[str, dict] = {}
+    for item_id, links in sorted(links_by_item.items()):
+        for link in links:
+            rid, rtype = str(link["entity_id"]), link.get("entity_type") or "record"
+            name = link.get("entity_name") or rid
+            record = records.setdefault(rid, {"id": rid, "type": rtype, "name": name, "items": []})
+            if item_id not in record["items"]:
+                record["items"].append(item_id)
+            account_id = rid if rtype == "Account" else next(
+                (str(link[k]) for k in ACCOUNT_LOOKUPS if link.get(k)), None)
+            if account_id:
+                entry = accounts.setdefault(account_id, {"id": account_id, "name": None, "records": []})
+                if rtype == "Account":
+                    entry["name"] = name
+                if rid not in entry["records"]:
+                    entry["records"].append(rid)
+            contact_id = rid if rtype == "Contact" else next(
+                (str(link[k]) for k in CONTACT_LOOKUPS if link.get(k)), None)
+            if contact_id and not account_id:
+                people.setdefault(contact_id, {"id": contact_id, "name": name if rtype == "Contact" else contact_id})
+    for entry in accounts.values():
+        entry["name"] = entry["name"] or f"Account {entry['id']}"
+    customers = sorted(accounts.values(), key=lambda a: a["name"]) + sorted(people.values(), key=lambda p: p["name"])
+    return {"customers": customers, "customer_count": len(customers),
+            "records": sorted(records.values(), key=lambda r: (r["type"], r["name"])),
+            "record_count": len(records),
+            "record_types": sorted({r["type"] for r in records.values()})}

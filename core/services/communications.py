@@ -1,0 +1,227 @@
+"""Commands on messages: prefilled draft -> edit -> approval (external audiences) -> send.
+
+Sending writes one Delivery per recipient and one outbox row each, in the same transaction;
+the mail relay delivers them. A message is sent once: a second send finds it already sent and
+says so, and the outbox rows' idempotency keys refuse a duplicate even from a racing request."""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.adapters.smtp import check_address, check_subject
+from core.clock import utcnow
+from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound
+from core.domain.incidents import Audience, is_external
+from core.domain.roles import Action, Actor, require
+from core.models import AuditEvent, Communication, Contact, Delivery
+from core.queries import incidents as q
+from core.services import messages
+from core.services.uow import UnitOfWork
+from core.settings import PROJECT_ROOT
+
+CHANNEL_KINDS = {"email": "email.smtp", "salesforce": "email.salesforce"}
+DEMO_CONTACTS_FILE = PROJECT_ROOT / "data" / "demo_contacts.toml"
+EDITABLE = ("draft", "pending_approval", "approved")
+ALREADY_SENT = ("sending", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sent_now: bool
+    message: str
+
+
+def _recipients(raw: Iterable[dict | str]) -> list[dict]:
+    seen, out = set(), []
+    for r in raw:
+        entry = {"email": r, "name": "", "role": ""} if isinstance(r, str) else \
+            {"email": r["email"], "name": r.get("name", ""), "role": r.get("role", "")}
+        entry["email"] = check_address(entry["email"].strip())
+        if entry["email"].lower() not in seen:
+            seen.add(entry["email"].lower())
+            out.append(entry)
+    return out
+
+
+def _load(uow: UnitOfWork, communication_id: int, lock: bool = False) -> Communication:
+    query = select(Communication).where(Communication.id == communication_id)
+    found = uow.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"message {communication_id} does not exist")
+    return found
+
+
+def create_draft(uow: UnitOfWork, *, actor: Actor, incident_id: int, template: str, idempotency_key: str,
+                 audience: str | None = None, recipients: Iterable[dict | str] | None = None,
+                 channel: str = "email", clock_rule: str | None = "", dashboard_url: str = "http://localhost:8501") -> int:
+    """Render the template from the incident's evidence into a draft. The same idempotency key
+    returns the draft made the first time. Recipients default to the audience's contacts;
+    clock_rule defaults to the template's ("" = default, None = none)."""
+    require(actor, Action.MESSAGE_DRAFT)
+    info = messages.template_info(template)
+    audience = Audience(audience or info["audience"]).value
+    if channel not in CHANNEL_KINDS:
+        raise ValueError(f"channel must be one of {sorted(CHANNEL_KINDS)}")
+    with uow.db.reader() as s:
+        existing = s.execute(select(Communication.id).where(
+            Communication.idempotency_key == idempotency_key)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    rendered = messages.render(template, messages.incident_context(uow.db, incident_id, author=actor.id,
+                                                                   dashboard_url=dashboard_url))
+    people = _recipients(recipients if recipients is not None else q.contacts_for_audience(uow.db, audience))
+    with uow:
+        draft = Communication(incident_id=incident_id, template=template, audience=audience,
+                              subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+                              prefilled_text=rendered.text, recipients=people, author=actor.id,
+                              idempotency_key=idempotency_key, channel=channel,
+                              clock_rule=info.get("clock_rule") if clock_rule == "" else clock_rule)
+        uow.session.add(draft)
+        uow.session.flush()
+        uow.record(actor, "communication.drafted", "communication", draft.id, after={
+            "incident_id": incident_id, "template": template, "audience": audience, "channel": channel,
+            "recipients": [p["email"] for p in people], "clock_rule": draft.clock_rule,
+            "prefilled_sha256": hashlib.sha256(rendered.text.encode()).hexdigest()})
+        uow.commit()
+        return draft.id
+
+
+def edit_draft(uow: UnitOfWork, *, actor: Actor, communication_id: int, subject: str | None = None,
+               body_text: str | None = None, recipients: Iterable[dict | str] | None = None) -> None:
+    """Change a draft. An approved message that is edited needs approving again."""
+    require(actor, Action.MESSAGE_DRAFT)
+    with uow:
+        c = _load(uow, communication_id, lock=True)
+        if c.status not in EDITABLE:
+            raise IllegalTransition(f"message {c.id} is {c.status}: it can no longer be edited")
+        before = {"subject": c.subject, "status": c.status, "recipients": [r["email"] for r in c.recipients],
+                  "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest()}
+        if subject is not None:
+            c.subject = check_subject(subject.strip())
+        if body_text is not None and body_text != c.body_text:
+            # The HTML part follows the words that will be approved and sent, never the stale prefill.
+            c.body_text, c.body_html = body_text, messages.edited_html(body_text)
+        if recipients is not None:
+            c.recipients = _recipients(recipients)
+        if c.status in ("pending_approval", "approved"):
+            c.status, c.approved_by, c.approved_at = "draft", None, None
+        uow.session.add(c)
+        uow.record(actor, "communication.edited", "communication", c.id, before=before, after={
+            "subject": c.subject, "status": c.status, "recipients": [r["email"] for r in c.recipients],
+            "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest(),
+            "diff": messages.changes(c.prefilled_text, c.body_text)[:4000]})
+        uow.commit()
+
+
+def request_approval(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> None:
+    require(actor, Action.MESSAGE_DRAFT)
+    with uow:
+        c = _load(uow, communication_id, lock=True)
+        if not is_external(c.audience):
+            raise IllegalTransition(f"message {c.id} is internal: it needs no approval")
+        if c.status != "draft":
+            raise IllegalTransition(f"message {c.id} is {c.status}, not a draft")
+        c.status = "pending_approval"
+        uow.session.add(c)
+        uow.record(actor, "communication.approval_requested", "communication", c.id,
+                   before={"status": "draft"}, after={"status": c.status})
+        uow.commit()
+
+
+def _writers(uow: UnitOfWork, c: Communication) -> set[str]:
+    edited = uow.session.execute(select(AuditEvent.actor).where(
+        AuditEvent.object_type == "communication", AuditEvent.object_id == str(c.id),
+        AuditEvent.action == "communication.edited")).scalars()
+    return {c.author, *edited}
+
+
+def approve(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> None:
+    """A compliance lead approves an external message that they neither drafted nor edited."""
+    require(actor, Action.MESSAGE_APPROVE_EXTERNAL)
+    with uow:
+        c = _load(uow, communication_id, lock=True)
+        if c.status not in ("draft", "pending_approval"):
+            raise IllegalTransition(f"message {c.id} is {c.status}: nothing to approve")
+        if actor.id in _writers(uow, c):
+            raise FourEyesViolation("nobody approves a message they wrote or edited")
+        before = c.status
+        c.status, c.approved_by, c.approved_at = "approved", actor.id, utcnow()
+        uow.session.add(c)
+        uow.record(actor, "communication.approved", "communication", c.id, before={"status": before},
+                   after={"status": c.status, "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest()})
+        uow.commit()
+
+
+def _outbox_key(kind: str, c: Communication, email: str) -> str:
+    return f"{kind}:{c.idempotency_key[:40]}:{hashlib.sha256(email.lower().encode()).hexdigest()[:24]}"
+
+
+def send(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> SendResult:
+    """Queue the message for every recipient. Sending again is a no-op that says so."""
+    with uow.db.reader() as s:
+        peek = s.get(Communication, communication_id)
+        if peek is None:
+            raise NotFound(f"message {communication_id} does not exist")
+        external = is_external(peek.audience)
+    require(actor, Action.MESSAGE_SEND_EXTERNAL if external else Action.MESSAGE_SEND_INTERNAL)
+    try:
+        with uow:
+            c = _load(uow, communication_id, lock=True)
+            if c.status in ALREADY_SENT:
+                return SendResult(False, f"Already sent by {c.sent_by}: message {c.id} is {c.status}; "
+                                         "nothing was sent again.")
+            if external and c.status != "approved":
+                raise IllegalTransition(f"message {c.id} goes to {c.audience}: a compliance lead must approve it first")
+            if not c.recipients:
+                raise ValueError(f"message {c.id} has no recipients")
+            kind, before = CHANNEL_KINDS[c.channel], c.status
+            for r in c.recipients:
+                delivery = Delivery(communication_id=c.id, recipient=r["email"], channel=c.channel)
+                uow.session.add(delivery)
+                uow.session.flush()
+                uow.enqueue(kind, {"communication_id": c.id, "delivery_id": delivery.id},
+                            idempotency_key=_outbox_key(kind, c, r["email"]))
+            c.status, c.sent_by = "sending", actor.id
+            uow.session.add(c)
+            uow.record(actor, "communication.send_requested", "communication", c.id, before={"status": before},
+                       after={"status": c.status, "channel": c.channel, "clock_rule": c.clock_rule,
+                              "recipients": [r["email"] for r in c.recipients],
+                              "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest()})
+            uow.commit()
+            return SendResult(True, f"Message {c.id} queued for {len(c.recipients)} recipient(s).")
+    except IntegrityError:  # a concurrent send of the same message won the race
+        return SendResult(False, f"Already sent: message {communication_id} was sent by a concurrent request; "
+                                 "nothing was sent again.")
+
+
+def default_channel(settings) -> str:
+    """SMTP when configured, else the org's emailSimple action (the demo org included)."""
+    return "email" if settings.smtp is not None or settings.salesforce is None else "salesforce"
+
+
+def ensure_demo_contacts(uow_factory: Callable[[], UnitOfWork], path: Path = DEMO_CONTACTS_FILE) -> int:
+    """Seed the contacts directory from a TOML file when it is empty (demo mode). Returns how many."""
+    uow = uow_factory()
+    with uow.db.reader() as s:
+        if s.execute(select(Contact.id).limit(1)).first():
+            return 0
+    with path.open("rb") as fh:
+        rows = tomllib.load(fh)["contact"]
+    system = Actor.system("demo")
+    with uow:
+        for row in rows:
+            contact = Contact(name=row["name"], email=check_address(row["email"]), role=row["role"],
+                              organisation=row.get("organisation", ""))
+            uow.session.add(contact)
+            uow.session.flush()
+            uow.record(system, "contact.created", "contact", contact.id,
+                       after={"name": contact.name, "email": contact.email, "role": contact.role})
+        uow.commit()
+    return len(rows)
+
