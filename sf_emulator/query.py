@@ -116,12 +116,30 @@ def run(org: Org, text: str, *, include_deleted: bool) -> tuple[Query, Resolver,
     rows = [r for r in org.store.of_type(resolver.obj.name) if include_deleted or not r["IsDeleted"]]
     rows.sort(key=lambda r: r["Id"])
     if query.where is not None:
+        rows = _narrow_by_ids(resolver, rows, query.where)
         rows = [r for r in rows if _holds(resolver, r, query.where)]
     if query.order_by:
         rows.sort(key=functools.cmp_to_key(lambda a, b: _order(resolver, query, a, b)))
     start = query.offset or 0
     rows = rows[start:start + query.limit if query.limit is not None else None]
     return query, resolver, rows
+
+
+def _narrow_by_ids(resolver: Resolver, rows: list[dict], where) -> list[dict]:
+    """A cheap first pass for `IdField = 'x'` / `IdField IN (...)` at the top level of the WHERE
+    clause (ids compared on their 15-character case-sensitive form, as Salesforce does). The full
+    evaluation still runs on what is left, so results are the same, only sooner."""
+    parts = where.parts if isinstance(where, BoolOp) and where.op == "AND" else (where,)
+    for node in parts:
+        if not isinstance(node, Comparison) or node.op not in ("=", "IN") or len(node.field.path) != 1:
+            continue
+        fdef, _ = resolver.check(node.field)
+        literals = node.value if node.op == "IN" else (node.value,)
+        if fdef.type not in ("id", "reference") or any(lit.kind != "string" for lit in literals):
+            continue
+        wanted = {str(lit.value)[:15] for lit in literals}
+        rows = [r for r in rows if str(r.get(fdef.name) or "")[:15] in wanted]
+    return rows
 
 
 def _holds(resolver: Resolver, record: dict, node) -> bool:

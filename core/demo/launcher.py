@@ -82,8 +82,14 @@ def _traffic(app: dict, stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, traffic: bool = True) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    # SIGTERM (a service manager, `timeout`) stops everything as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = get_settings()
     migrate()
     env = dict(os.environ)
