@@ -7,6 +7,8 @@ from core.domain.roles import Role
 from core.queries import admin as admin_queries
 from core.services import contacts as contact_service
 from core.services import hashbank as hashbank_service
+from core.queries import health as health_queries
+from core.services import outbox as outbox_service
 from core.services import settings_admin
 from core.services.users import list_users
 from ui.actions import run_action, show_flash
@@ -56,7 +58,13 @@ def _save_contact(contact_id: int) -> None:
                active=ss["e-active"], done="Contact saved.")
 
 
-tabs = st.tabs(["Thresholds", "Detectors and models", "Hash banks", "Salesforce", "Contacts", "People"])
+def _requeue(entry_id: int) -> None:
+    run_action(outbox_service.requeue_dead_letter, uow=app().uow(), actor=current_actor(), entry_id=entry_id,
+               done=f"Dead letter {entry_id} sent round again.")
+
+
+tabs = st.tabs(["Thresholds", "Detectors and models", "Hash banks", "Salesforce", "Contacts", "People",
+                "Dead letters"])
 
 with tabs[0]:
     current = admin_queries.thresholds(db, settings)
@@ -144,3 +152,13 @@ with tabs[5]:
         "Demo org": ["on" if settings.demo_mode else "off"],
     })
     st.dataframe(list_users(db), hide_index=True, width="stretch")
+
+with tabs[6]:
+    letters = health_queries.dead_letters(db)
+    if letters.empty:
+        st.success("No dead letters: every effect on Salesforce and email was delivered or is still being retried.")
+    else:
+        st.warning(f"{len(letters)} effects failed on every attempt and are parked. Fix the cause, then send them again.")
+        st.dataframe(letters, hide_index=True, width="stretch", key="dl-table")
+        chosen = st.selectbox("Dead letter", letters["id"].tolist(), key="dl-id")
+        st.button("Send it again", key="dl-requeue", on_click=_requeue, args=(int(chosen),))

@@ -59,3 +59,16 @@ def prometheus(h: dict) -> str:
     lines += gauge("last_successful_poll_age_seconds", "Since the last successful Salesforce poll.", h["last_poll_s"])
     lines += gauge("worker_heartbeat_age_seconds", "Since the freshest worker heartbeat.", h["worker_heartbeat_s"])
     return "\n".join(lines) + "\n"
+
+
+DEAD_LETTER_COLUMNS = ["id", "kind", "item_id", "attempts", "last_error", "created_at"]
+
+
+def dead_letters(db: Database, limit: int = 200):
+    """Effects parked after their last attempt, newest first, for admins to inspect and requeue."""
+    import pandas as pd
+
+    with db.reader() as s:
+        rows = s.execute(select(*[getattr(OutboxEntry, c) for c in DEAD_LETTER_COLUMNS])
+                         .where(OutboxEntry.status == "dead").order_by(OutboxEntry.id.desc()).limit(limit)).all()
+    return pd.DataFrame(rows, columns=DEAD_LETTER_COLUMNS)

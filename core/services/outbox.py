@@ -69,9 +69,19 @@ def mark_failed(db: Database, entry: OutboxEntry, owner: str, error: str, *, tra
     return status
 
 
-def requeue(db: Database, entry_id: int) -> None:
-    """An admin sends a dead letter round again."""
-    with db.writer() as s:
-        s.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.status == "dead").values(
-            status="pending", attempts=0, next_attempt_at=utcnow()))
-        s.commit()
+def requeue_dead_letter(uow, *, actor, entry_id: int) -> None:
+    """An admin sends a dead letter round again (after fixing what made it fail)."""
+    from core.domain.errors import NotFound
+    from core.domain.roles import Action, require
+
+    require(actor, Action.SETTINGS_MANAGE)
+    with uow:
+        entry = uow.session.get(OutboxEntry, entry_id)
+        if entry is None or entry.status != "dead":
+            raise NotFound(f"no dead letter {entry_id}")
+        before = {"status": entry.status, "attempts": entry.attempts, "last_error": entry.last_error}
+        entry.status, entry.attempts, entry.next_attempt_at = "pending", 0, utcnow()
+        uow.session.add(entry)
+        uow.record(actor, "outbox.requeued", "outbox_entry", entry.id, before=before,
+                   after={"status": "pending", "kind": entry.kind})
+        uow.commit()

@@ -193,3 +193,30 @@ def test_auditors_check_files_but_cannot_register_them(ui_app):
     at.file_uploader(key="check-upload").set_value(("x.jpg", corpus.genuine_photo(4, size=(64, 64)), "image/jpeg"))
     at.run()
     assert at.metric and "check-register" not in {b.key for b in at.button}
+
+
+def test_admins_see_dead_letters_and_send_them_again(ui_app):
+    from sqlalchemy import select
+
+    from core.models import AuditEvent, OutboxEntry
+
+    with ui_app.db.writer() as s:
+        s.add(OutboxEntry(kind="sf.writeback", payload={}, idempotency_key="dead-1", status="dead", attempts=8,
+                          last_error="SalesforceMalformedRequest: INVALID_FIELD RD_Risk__c"))
+        s.commit()
+    from streamlit.testing.v1 import AppTest
+
+    from core.services.users import demo_email
+    from core.domain.roles import Role
+    from core.settings import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
+    at.button(key=f"signin-{demo_email(Role.ADMIN)}").click().run()
+    at.switch_page("pages/settings.py").run()
+    letters = next(d.value for d in at.dataframe if "last_error" in d.value.columns)
+    assert "INVALID_FIELD" in letters["last_error"].iloc[0]
+    at.button(key="dl-requeue").click().run()
+    assert not at.exception
+    with ui_app.db.reader() as s:
+        assert s.execute(select(OutboxEntry.status)).scalar_one() == "pending"
+        assert s.execute(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)).scalar() == "outbox.requeued"
