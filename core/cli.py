@@ -121,6 +121,31 @@ def _cmd_scan(args) -> int:
     return 1 if flagged else 0
 
 
+def _cmd_users_add(args) -> int:
+    import getpass
+
+    from core.bootstrap import get_app
+    from core.domain.roles import Role
+    from core.services.auth import hash_password
+    from core.services.users import create_user
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user_id = create_user(get_app().uow(), actor=Actor.system("cli"), email=args.email, role=Role(args.role),
+                              password_hash=hash_password(password))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"user {user_id} {args.email} ({args.role}) created")
+    return 0
+
+
 def _cmd_run(args) -> int:
     from core.demo.launcher import run
 
@@ -215,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--explanations", default="explanations",
                       help="folder for model explanation overlays of flagged files (default ./explanations)")
     scan.set_defaults(func=_cmd_scan)
+
+    users = sub.add_parser("users", help="manage local accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="create a local account (password prompted, or one line on stdin)")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
+    add.set_defaults(func=_cmd_users_add)
 
     run = sub.add_parser("run", help="start the whole product (the demo org when no org is configured)")
     run.add_argument("--port", type=int, default=8501, help="dashboard port")

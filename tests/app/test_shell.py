@@ -24,7 +24,8 @@ def test_sign_in_page_lists_a_demo_user_per_role_and_signs_in(ui_app):
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
     assert not at.exception
     assert [t.value for t in at.title] == ["Response Desk"]
-    assert {b.key for b in at.button} == {f"signin-{demo_email(r)}" for r in HUMAN_ROLES}
+    assert {b.key for b in at.button if (b.key or "").startswith("signin-")} == {
+        f"signin-{demo_email(r)}" for r in HUMAN_ROLES}
     at.button(key=f"signin-{demo_email(Role.RESPONDER)}").click().run()
     assert [t.value for t in at.title] == ["Live"]
 
@@ -78,3 +79,22 @@ def test_settings_is_reachable_only_by_admins(ui_app):
     at.switch_page("pages/settings.py").run()
     assert [t.value for t in at.title] == ["Settings"]
     assert any("admin@demo.responsedesk.local" in set(df.value.get("email", [])) for df in at.dataframe)
+
+
+def test_password_sign_in_wrong_password_and_sign_out(ui_app):
+    from core.services.auth import hash_password
+    from core.services.users import create_user
+
+    create_user(ui_app.uow(), actor=Actor.system("test"), email="lead@firm.test", role=Role.COMPLIANCE_LEAD,
+                password_hash=hash_password("a long enough password"))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
+    at.text_input(key="si-email").input("lead@firm.test")
+    at.text_input(key="si-password").input("wrong password!")
+    at.button[0].click().run()
+    assert at.error and "wrong email or password" in at.error[0].value
+    at.text_input(key="si-email").input("lead@firm.test")
+    at.text_input(key="si-password").input("a long enough password")
+    at.button[0].click().run()
+    assert [t.value for t in at.title] == ["Live"] and at.session_state["user_email"] == "lead@firm.test"
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
