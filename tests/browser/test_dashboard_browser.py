@@ -7,12 +7,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
+from tests.browser import wait_until_healthy
 from core.bootstrap import build, migrate
 from core.domain.roles import Actor
 from core.services import incidents, status
@@ -57,13 +56,7 @@ def server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.3)
+    wait_until_healthy(f"http://127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}", proc
     proc.terminate()
     output = proc.communicate(timeout=30)[0].decode(errors="replace")

@@ -10,8 +10,8 @@ import threading
 import time
 
 import pytest
-import requests
 
+from tests.browser import wait_until_healthy
 from core.bootstrap import build, migrate
 from core.services.mail_relay import mail_relay_for
 from core.settings import PROJECT_ROOT, load_settings
@@ -55,13 +55,7 @@ def server(tmp_path, monkeypatch):
         thread = threading.Thread(target=relay_loop, daemon=True)
         thread.start()
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).ok:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.3)
+            wait_until_healthy(f"http://127.0.0.1:{port}")
             yield f"http://127.0.0.1:{port}", smtp
         finally:
             stop.set()
