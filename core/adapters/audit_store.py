@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session
 
 from core.domain import audit_chain
@@ -125,9 +125,3 @@ def verify(session: Session, key: bytes | None) -> audit_chain.ChainReport:
     """Verify the chain against its anchor. Give it a snapshot session (Database.snapshot())
     so that events appended while it walks neither count nor confuse it."""
     return audit_chain.verify_chain(iter_events(session), key=key, anchor=read_anchor(session))
-
-
-def ensure_anchor_row(session: Session) -> None:
-    if session.get(AuditAnchor, 1) is None:
-        session.execute(text("INSERT INTO audit_anchor (id, seq, head_hash) VALUES (1, 0, :h)"),
-                        {"h": audit_chain.GENESIS_HASH})

@@ -155,21 +155,3 @@ def sla_breaches(db: Database, since: datetime, until: datetime, *, sla_hours: f
                                 func.count().filter(base.c.s > sla_hours * 3600).label("breached"))
                          .group_by(period).order_by(period)).all()
     return _frame(rows, ["period", "decided", "breached"])
-
-
-def verdicts_per_day(db: Database, since: datetime, until: datetime) -> pd.DataFrame:
-    day = day_of(db, Verdict.created_at)
-    with db.reader() as s:
-        rows = s.execute(select(day, Verdict.risk, func.count().label("n"))
-                         .where(Verdict.created_at >= since, Verdict.created_at < until)
-                         .group_by(day, Verdict.risk).order_by(day)).all()
-    return pd.DataFrame(rows, columns=["day", "risk", "n"])
-
-
-def decisions_per_day(db: Database, since: datetime, until: datetime) -> pd.DataFrame:
-    day = day_of(db, Decision.decided_at)
-    with db.reader() as s:
-        rows = s.execute(select(day, Decision.kind, func.count().label("n"))
-                         .where(Decision.decided_at >= since, Decision.decided_at < until)
-                         .group_by(day, Decision.kind).order_by(day)).all()
-    return pd.DataFrame(rows, columns=["day", "kind", "n"])
