@@ -9,7 +9,6 @@ import difflib
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Mapping
 
 from jinja2 import FileSystemLoader, StrictUndefined, meta
@@ -20,7 +19,6 @@ from markupsafe import escape
 from core.adapters.db import Database
 from core.adapters.smtp import check_subject
 from core.clock import utcnow
-from core.domain.audit_chain import format_time
 from core.queries import incidents as q
 from core.settings import PROJECT_ROOT
 
