@@ -101,6 +101,33 @@ class PreemptiveSettings:
 
 
 @dataclass(frozen=True)
+class AccessSettings:
+    """Who signs in, how, and for how long.
+
+    With an `[auth]` section in the secrets file Streamlit's OIDC sign-in (`st.login`) is on. The
+    role comes from the identity token's `role_claim` (a string or a list, such as groups), mapped
+    through `role_map` (claim value -> role); the first entry of the map that matches wins, so list
+    the narrower roles first. An identity no entry maps cannot sign in. Local password accounts stay
+    available beside single sign-on only when `local_accounts` says so (a break-glass admin)."""
+
+    sso: bool = False
+    sso_provider: str | None = None
+    sso_label: str = "single sign-on"
+    role_claim: str = "groups"
+    role_map: tuple[tuple[str, str], ...] = ()
+    local_accounts: bool = True
+    idle_minutes: float = 30.0
+    max_session_hours: float = 12.0
+
+    def role_for(self, claims: dict) -> str | None:
+        """The role the identity provider's claims map to, or None."""
+        value = claims.get(self.role_claim)
+        held = {str(v) for v in value} if isinstance(value, (list, tuple, set)) else (
+            {str(value)} if value not in (None, "") else set())
+        return next((role for claim_value, role in self.role_map if claim_value in held), None)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     var_dir: Path
@@ -110,6 +137,7 @@ class Settings:
     salesforce: SalesforceSettings | None = None
     preemptive: PreemptiveSettings = PreemptiveSettings()
     smtp: SmtpSettings | None = None
+    access: AccessSettings = AccessSettings()
 
     @property
     def is_sqlite(self) -> bool:
@@ -184,6 +212,39 @@ def _smtp(values: dict) -> SmtpSettings | None:
     return SmtpSettings(**typed)
 
 
+def _truthy(raw: str | None, default: bool) -> bool:
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _access(values: dict) -> AccessSettings:
+    from core.domain.roles import HUMAN_ROLES
+
+    auth, section = values.get("auth") or {}, values.get("access") or {}
+    sso = bool(auth)
+    providers = [name for name, v in auth.items() if isinstance(v, dict) and name != "default"]
+    if sso and len(providers) > 1:
+        raise SettingsError(f"[auth] names {len(providers)} providers ({', '.join(providers)}); Response Desk "
+                            "signs in through one")
+    role_map = tuple((str(k), str(v)) for k, v in (section.get("role_map") or {}).items())
+    unknown = sorted({role for _, role in role_map} - {r.value for r in HUMAN_ROLES})
+    if unknown:
+        raise SettingsError(f"[access.role_map] maps to unknown roles: {', '.join(unknown)} "
+                            f"(roles: {', '.join(r.value for r in HUMAN_ROLES)})")
+    if sso and not role_map:
+        raise SettingsError("[auth] turns single sign-on on, but [access.role_map] maps no claim value to a "
+                            "role, so nobody could sign in")
+    idle = float(_lookup(values, "RD_IDLE_MINUTES", "access", "idle_minutes") or 30)
+    lifetime = float(_lookup(values, "RD_MAX_SESSION_HOURS", "access", "max_session_hours") or 12)
+    if idle <= 0 or lifetime <= 0:
+        raise SettingsError("idle_minutes and max_session_hours must be positive")
+    return AccessSettings(
+        sso=sso, sso_provider=providers[0] if providers else None,
+        sso_label=str(section.get("sso_label") or (providers[0].title() if providers else "single sign-on")),
+        role_claim=str(section.get("role_claim") or "groups"), role_map=role_map,
+        local_accounts=_truthy(_lookup(values, "RD_LOCAL_ACCOUNTS", "access", "local_accounts"), not sso),
+        idle_minutes=idle, max_session_hours=lifetime)
+
+
 def load_settings() -> Settings:
     values = _secrets_file()
     var_dir = Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var"))
@@ -205,6 +266,7 @@ def load_settings() -> Settings:
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
         smtp=_smtp(values),
+        access=_access(values),
         preemptive=PreemptiveSettings(
             enabled=(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled") or "false").lower() in {"1", "true", "yes"},
             backlog_s=float(_lookup(values, "RD_PREEMPTIVE_BACKLOG_S", "preemptive", "backlog_s") or 300),

@@ -9,9 +9,9 @@ from core.queries import audit as audit_queries
 from core.services import audit as audit_service
 from ui.context import app, demo_banner, require_actor
 
+actor = require_actor()
 st.title("Audit trail")
 demo_banner()
-actor = require_actor()
 
 
 @st.cache_data(ttl=30, max_entries=4, show_spinner="Verifying the chain...")

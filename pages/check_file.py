@@ -7,9 +7,9 @@ from core.services import uploads
 from ui.actions import run_action, show_flash
 from ui.context import app, current_actor, demo_banner, require_actor
 
+actor = require_actor()
 st.title("Check a file")
 demo_banner()
-actor = require_actor()
 show_flash()
 st.caption("The file is checked by the same sandboxed engine and hash banks as the worker. "
            "Checking stores nothing; registering keeps the file as an item and records it in the audit trail.")

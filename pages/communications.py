@@ -9,13 +9,13 @@ from core.domain.roles import Action, may
 from core.queries import incidents as q
 from core.services import communications, messages
 from ui.actions import new_token, run_action, show_flash
-from ui.context import app, demo_banner, require_actor
+from ui.context import app, check_session, demo_banner, require_actor
 
 INCIDENT_KEY, COMM_KEY, DRAFT_TOKEN = "incident_id", "comm_id", "draft_token"
 
+actor = require_actor()
 st.title("Communications")
 demo_banner()
-actor = require_actor()
 show_flash()
 
 
@@ -114,6 +114,7 @@ def approval_and_send(message: dict) -> None:
 
 @st.fragment(run_every=3)
 def delivery_log(comm_id: int) -> None:
+    check_session(activity=False)  # a timed refresh is not activity: the idle clock keeps running
     message = q.communication(app().db, comm_id)
     st.write(f"Status: **{message['status']}**" + (f", sent by {message['sent_by']}" if message["sent_by"] else ""))
     log = q.deliveries(app().db, comm_id)

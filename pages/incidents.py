@@ -12,14 +12,14 @@ from core.queries import incidents as q
 from core.services import communications, evidence, incidents
 from core.services.users import list_users
 from ui.actions import new_token, run_action, show_flash
-from ui.context import app, demo_banner, require_actor
+from ui.context import app, check_session, demo_banner, require_actor
 from ui.format import duration
 
 INCIDENT_KEY, ALERT_KEY, TOKEN_KEY, PACK_KEY = "incident_id", "alert_comm_id", "declare_token", "evidence_pack"
 
+actor = require_actor()
 st.title("Incidents")
 demo_banner()
-actor = require_actor()
 show_flash()
 
 
@@ -86,6 +86,7 @@ def _send_alert(comm_id: int) -> None:
 
 @st.fragment(run_every=2)
 def alert_delivery(comm_id: int) -> None:
+    check_session(activity=False)  # a timed refresh is not activity: the idle clock keeps running
     message = q.communication(app().db, comm_id)
     log = q.deliveries(app().db, comm_id)
     if message["status"] == "sent":
@@ -126,6 +127,7 @@ def _remaining(seconds) -> str:
 
 @st.fragment(run_every=30)
 def clocks(incident_id: int) -> None:
+    check_session(activity=False)  # a timed refresh is not activity: the idle clock keeps running
     rows = [{"clock": c["title"], "kind": c["kind"], "state": c["state"].replace("_", " "),
              "deadline": c["deadline"], "remaining": "" if c["state"] == "met" else _remaining(c["remaining_s"]),
              "source": c["source"], "started by": c["started_by"] or ""} for c in q.incident_clocks(app().db, incident_id)]

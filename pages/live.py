@@ -7,16 +7,16 @@ from core.queries import admin as admin_queries
 from core.queries import health as health_queries
 from core.queries import incidents as incident_queries
 from core.queries import items as item_queries
-from ui.context import app, demo_banner, require_actor
+from ui.context import app, check_session, demo_banner, require_actor
 from ui.format import duration
 
 REFRESH_S = 10
 WORKER_DOWN_AFTER_S = 30
 API_LOW_SHARE = 0.10
 
+require_actor()
 st.title("Live")
 demo_banner()
-require_actor()
 
 
 @st.cache_data(ttl=5, max_entries=4, show_spinner=False)
@@ -95,6 +95,7 @@ def incidents(active: list[dict]) -> None:
 
 @st.fragment(run_every=REFRESH_S)
 def live() -> None:
+    check_session(activity=False)  # a timed refresh is not activity: the idle clock keeps running
     snap = _snapshot()
     s, h = snap["summary"], snap["health"]
     banners(s, h, snap["backlog_limit_min"])

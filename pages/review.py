@@ -14,9 +14,9 @@ ITEM_KEY = "review_item"
 DIALOG_KEY = "review_dialog"  # (which dialog, item id, decision id): reopened on every rerun until done
 RISKS = ["high", "medium", "unscannable", "low"]
 
+actor = require_actor()
 st.title("Review queue")
 demo_banner()
-actor = require_actor()
 show_flash()
 if "item" in st.query_params and ITEM_KEY not in st.session_state:
     st.session_state[ITEM_KEY] = int(st.query_params["item"]) if st.query_params["item"].isdigit() else None

@@ -1,24 +1,28 @@
-"""Settings (admins): thresholds, detectors and model cards, hash banks, Salesforce, contacts, people."""
+"""Settings: admins change thresholds, detectors, hash banks, contacts and people; auditors read them."""
 import io
 
 import streamlit as st
 
-from core.domain.roles import Role
+from core.domain.roles import HUMAN_ROLES, Role
 from core.queries import admin as admin_queries
 from core.services import contacts as contact_service
 from core.services import hashbank as hashbank_service
 from core.queries import health as health_queries
 from core.services import outbox as outbox_service
 from core.services import settings_admin
-from core.services.users import list_users
+from core.services import users as user_service
 from ui.actions import run_action, show_flash
+from ui.navigation import roles_for
 from ui.context import app, current_actor, demo_banner, require_actor
 
 actor = require_actor()
-if actor.role is not Role.ADMIN:  # guard before anything renders, whatever the navigation shows
-    st.error("Settings are for admins.")
+if actor.role not in roles_for("pages/settings.py"):  # guard before anything renders, whatever the navigation shows
+    st.error("Settings are for admins (and auditors, read-only).")
     st.stop()
+read_only = actor.role is Role.AUDITOR  # the services refuse an auditor's change anyway; the page says so first
 st.title("Settings")
+if read_only:
+    st.caption("Read-only: auditors see every setting and change none.")
 demo_banner()
 show_flash()
 settings = app().settings
@@ -63,6 +67,18 @@ def _requeue(entry_id: int) -> None:
                done=f"Dead letter {entry_id} sent round again.")
 
 
+def _person(change: str) -> None:
+    ss = st.session_state
+    common = dict(uow=app().uow(), actor=current_actor(), email=ss["p-email"], reason=ss.get("p-reason", ""))
+    if change == "role":
+        run_action(user_service.set_role, role=ss["p-role"], done="Role changed.", **common)
+    elif change == "unlock":
+        run_action(user_service.unlock, done="Account unlocked.", **common)
+    else:
+        run_action(user_service.set_active, active=change == "activate",
+                   done="Account reactivated." if change == "activate" else "Account deactivated.", **common)
+
+
 tabs = st.tabs(["Thresholds", "Detectors and models", "Hash banks", "Salesforce", "Contacts", "People",
                 "Dead letters"])
 
@@ -71,13 +87,14 @@ with tabs[0]:
     changed = admin_queries.setting_changed(db)
     with st.form("thresholds"):
         st.multiselect("Quarantine files of risk", ["high", "medium", "low"], default=list(current.quarantine_risks),
-                       key="s-risks", help="Unscannable files are always quarantined.")
+                       key="s-risks", help="Unscannable files are always quarantined.", disabled=read_only)
         st.number_input("Review SLA (hours)", min_value=0.1, max_value=336.0, value=float(current.review_sla_hours),
-                        key="s-sla")
+                        key="s-sla", disabled=read_only)
         st.number_input("Backlog warning: oldest unverified file older than (minutes)", min_value=1.0,
-                        max_value=1440.0, value=float(current.backlog_limit_minutes), key="s-backlog")
-        st.text_input("Reason for the change", key="s-reason")
-        st.form_submit_button("Save thresholds", on_click=_save_thresholds)
+                        max_value=1440.0, value=float(current.backlog_limit_minutes), key="s-backlog",
+                        disabled=read_only)
+        st.text_input("Reason for the change", key="s-reason", disabled=read_only)
+        st.form_submit_button("Save thresholds", on_click=_save_thresholds, disabled=read_only)
     st.caption("Defaults from the installation's configuration" if changed is None
                else f"Last changed by {changed['updated_by']} at {changed['updated_at']:%Y-%m-%d %H:%M} UTC")
 
@@ -101,8 +118,9 @@ with tabs[1]:
 
 with tabs[2]:
     st.dataframe(admin_queries.hashbank_sizes(db), hide_index=True, width="stretch")
-    st.file_uploader("Import a CSV (bank, sha256, phash, source, note)", type=["csv"], key="s-bank-csv")
-    st.button("Import", key="s-bank-import", on_click=_import_bank)
+    if not read_only:
+        st.file_uploader("Import a CSV (bank, sha256, phash, source, note)", type=["csv"], key="s-bank-csv")
+        st.button("Import", key="s-bank-import", on_click=_import_bank)
     if st.button("Prepare export (CSV)", key="s-bank-export"):
         buffer = io.StringIO()
         count = hashbank_service.export_csv(app().uow(), actor=actor, fh=buffer)
@@ -114,7 +132,7 @@ with tabs[3]:
         st.info("No Salesforce org is configured: set [salesforce] in .streamlit/secrets.toml.")
     else:
         st.text(f"Login URL: {settings.salesforce.login_url} (auth: {settings.salesforce.auth})")
-        if st.button("Test the connection", key="s-sf-test"):
+        if st.button("Test the connection", key="s-sf-test", disabled=read_only):
             try:
                 st.json(app().salesforce().check())
             except Exception as exc:  # any failure is the answer to the test, shown plainly
@@ -123,15 +141,16 @@ with tabs[3]:
 with tabs[4]:
     contacts = admin_queries.list_contacts(db)
     st.dataframe(contacts, hide_index=True, width="stretch", key="c-table")
-    with st.form("add-contact", clear_on_submit=True):
-        st.caption("Add a contact")
-        cols = st.columns(4)
-        cols[0].text_input("Name", key="c-name")
-        cols[1].text_input("Email", key="c-email")
-        cols[2].selectbox("Role", contact_service.CONTACT_ROLES, key="c-role")
-        cols[3].text_input("Organisation", key="c-org")
-        st.form_submit_button("Add contact", on_click=_add_contact)
-    if not contacts.empty:
+    if not read_only:
+        with st.form("add-contact", clear_on_submit=True):
+            st.caption("Add a contact")
+            cols = st.columns(4)
+            cols[0].text_input("Name", key="c-name")
+            cols[1].text_input("Email", key="c-email")
+            cols[2].selectbox("Role", contact_service.CONTACT_ROLES, key="c-role")
+            cols[3].text_input("Organisation", key="c-org")
+            st.form_submit_button("Add contact", on_click=_add_contact)
+    if not contacts.empty and not read_only:
         chosen = st.selectbox("Edit contact", contacts["id"].tolist(), key="e-id",
                               format_func=lambda i: f"#{i}: {contacts.set_index('id').loc[i, 'email']}")
         row = contacts.set_index("id").loc[chosen]
@@ -147,11 +166,31 @@ with tabs[4]:
             st.form_submit_button("Save contact", on_click=_save_contact, args=(int(chosen),))
 
 with tabs[5]:
+    access = settings.access
     st.table({
         "Database": ["SQLite (embedded)" if db.is_sqlite else "PostgreSQL"],
         "Demo org": ["on" if settings.demo_mode else "off"],
+        "Sign-in": [(f"single sign-on ({access.sso_label}), role from claim '{access.role_claim}'"
+                     if access.sso else "local accounts")
+                    + (", local accounts allowed" if access.sso and access.local_accounts else "")],
+        "Sessions": [f"end after {access.idle_minutes:g} min idle, at most {access.max_session_hours:g} h"],
     })
-    st.dataframe(list_users(db), hide_index=True, width="stretch")
+    everyone = user_service.people(db)
+    st.dataframe(everyone, hide_index=True, width="stretch", key="p-table")
+    st.caption("Local accounts are created with `python -m core users add EMAIL --role ROLE`; single sign-on "
+               "accounts appear at their first sign-in with the role their identity provider's claim maps to.")
+    if everyone and not read_only:
+        emails = [p["email"] for p in everyone]
+        with st.form("person"):
+            cols = st.columns([3, 2, 3])
+            cols[0].selectbox("Person", emails, key="p-email")
+            cols[1].selectbox("Role", [r.value for r in HUMAN_ROLES], key="p-role")
+            cols[2].text_input("Reason", key="p-reason")
+            b = st.columns(4)
+            b[0].form_submit_button("Change role", on_click=_person, args=("role",))
+            b[1].form_submit_button("Deactivate", on_click=_person, args=("deactivate",))
+            b[2].form_submit_button("Reactivate", on_click=_person, args=("activate",))
+            b[3].form_submit_button("Unlock", on_click=_person, args=("unlock",))
 
 with tabs[6]:
     letters = health_queries.dead_letters(db)
@@ -160,5 +199,6 @@ with tabs[6]:
     else:
         st.warning(f"{len(letters)} effects failed on every attempt and are parked. Fix the cause, then send them again.")
         st.dataframe(letters, hide_index=True, width="stretch", key="dl-table")
-        chosen = st.selectbox("Dead letter", letters["id"].tolist(), key="dl-id")
-        st.button("Send it again", key="dl-requeue", on_click=_requeue, args=(int(chosen),))
+        if not read_only:
+            chosen = st.selectbox("Dead letter", letters["id"].tolist(), key="dl-id")
+            st.button("Send it again", key="dl-requeue", on_click=_requeue, args=(int(chosen),))

@@ -1,39 +1,62 @@
-"""Sign in: a local account's email and password; in demo mode also one demo account per role."""
+"""Sign in: single sign-on when configured, local accounts' email and password where allowed, and in
+demo mode one demo account per role."""
 import streamlit as st
 
-from core.services.auth import SignInRefused, sign_in
-from core.services.users import list_users
-from ui.context import app, current_actor, sign_in_as
+from core.services.auth import SignInRefused, demo_sign_in, sign_in
+from core.services.users import DEMO_DOMAIN, list_users
+from ui.context import NOTICE_KEY, SSO_REFUSAL_KEY, app, current_actor, sign_in_as
 
 if current_actor() is not None:  # signed in by a callback: on to the default page
     st.switch_page("pages/live.py")
 
+access = app().settings.access
 st.title("Response Desk")
 st.caption("Incident response for synthetic media in your Salesforce org.")
+if st.session_state.get(NOTICE_KEY):
+    st.info(st.session_state[NOTICE_KEY])
 
 
 def _password_sign_in() -> None:
     ss = st.session_state
     try:
-        actor = sign_in(app().uow(), email=ss.get("si-email", ""), password=ss.get("si-password", ""))
+        actor = sign_in(app().uow(), email=ss.get("si-email", ""), password=ss.get("si-password", ""),
+                        access=access)
     except SignInRefused as refused:
         ss["si-error"] = str(refused)
     else:
         ss.pop("si-error", None)
-        sign_in_as(actor.id, actor.role.value)
+        sign_in_as(actor, "password")
     ss["si-password"] = ""  # never kept in the session
 
 
-with st.form("sign-in"):
-    st.text_input("Email", key="si-email")
-    st.text_input("Password", type="password", key="si-password")
-    st.form_submit_button("Sign in", on_click=_password_sign_in)
-if st.session_state.get("si-error"):
-    st.error(st.session_state["si-error"])
+def _demo_sign_in(email: str) -> None:
+    sign_in_as(demo_sign_in(app().uow(), email=email, demo_mode=app().settings.demo_mode), "demo")
+
+
+if access.sso:
+    if st.session_state.get(SSO_REFUSAL_KEY):
+        st.error(f"Single sign-on worked, but Response Desk cannot let you in: {st.session_state[SSO_REFUSAL_KEY]}")
+        if st.button("Sign out of single sign-on", key="sso-logout"):
+            st.session_state.pop(SSO_REFUSAL_KEY, None)
+            st.logout()
+    else:
+        if st.button(f"Sign in with {access.sso_label}", key="sso-login", type="primary", icon=":material/key:"):
+            st.login(access.sso_provider)
+
+if access.local_accounts:
+    if access.sso:
+        st.caption("Break-glass sign-in with a local account:")
+    with st.form("sign-in"):
+        st.text_input("Email", key="si-email")
+        st.text_input("Password", type="password", key="si-password")
+        st.form_submit_button("Sign in", on_click=_password_sign_in)
+    if st.session_state.get("si-error"):
+        st.error(st.session_state["si-error"])
 
 if app().settings.demo_mode:
     st.subheader("Demo sign-in")
     st.write("This installation runs the demo org. Choose a role to sign in as its demo user.")
     for user in list_users(app().db):
-        st.button(f"{user['display_name']}: {user['email']}", key=f"signin-{user['email']}",
-                  on_click=sign_in_as, args=(user["email"], user["role"]), width="stretch")
+        if user["email"].endswith("@" + DEMO_DOMAIN):
+            st.button(f"{user['display_name']}: {user['email']}", key=f"signin-{user['email']}",
+                      on_click=_demo_sign_in, args=(user["email"],), width="stretch")

@@ -9,9 +9,9 @@ from core.queries import admin as admin_queries
 from core.queries import trends as trend_queries
 from ui.context import app, demo_banner, require_actor
 
+require_actor()
 st.title("Trends")
 demo_banner()
-require_actor()
 
 today = datetime.now(timezone.utc).date()
 cols = st.columns([2, 1, 1])

@@ -14,6 +14,7 @@ from core.domain.errors import DomainError
 from core.domain.roles import Actor, Role
 from core.models import User
 from core.services.uow import UnitOfWork
+from core.settings import AccessSettings
 
 HASHER = PasswordHasher()
 MAX_FAILED_SIGN_INS = 5
@@ -39,10 +40,13 @@ def _matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def sign_in(uow: UnitOfWork, *, email: str, password: str) -> Actor:
-    """The signed-in actor, or SignInRefused. Failures are counted and committed before refusing."""
+def sign_in(uow: UnitOfWork, *, email: str, password: str, access: AccessSettings | None = None) -> Actor:
+    """The signed-in actor, or SignInRefused. Failures are counted and committed before refusing.
+    With single sign-on on, password accounts work only where `local_accounts` allows them."""
     email = (email or "").strip().lower()
     refusal: str | None = None
+    if access is not None and not access.local_accounts:
+        raise SignInRefused("password sign-in is off: sign in with single sign-on")
     with uow:
         user = uow.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         now = utcnow()
@@ -77,3 +81,76 @@ def sign_in(uow: UnitOfWork, *, email: str, password: str) -> Actor:
     if refusal:
         raise SignInRefused(refusal)
     return who
+
+
+def sso_sign_in(uow: UnitOfWork, *, claims: dict, access: AccessSettings) -> Actor:
+    """Sign in a person the identity provider vouched for (Streamlit has verified the ID token).
+
+    The role comes from the token's claims through the configured map, every time: the identity
+    provider is the source of truth, and a changed group membership changes the role at the next
+    sign-in (audited as the system). An account an admin deactivated here stays refused."""
+    email = str(claims.get("email") or "").strip().lower()
+    who = Actor(id=email or f"sso:{claims.get('sub', 'unknown')}", role=Role.AUDITOR)
+    sso_system = Actor.system("sso")
+    refusal: str | None = None
+    with uow:
+        if not email or "@" not in email:
+            refusal = "the identity provider sent no email address for this account"
+        elif claims.get("email_verified") is False:
+            refusal = "the identity provider has not verified this email address"
+        role = access.role_for(claims)
+        if refusal is None and role is None:
+            refusal = (f"your account has no Response Desk role: ask an admin to add you to a group that "
+                       f"the '{access.role_claim}' claim maps to a role")
+        user = None if refusal else uow.session.execute(
+            select(User).where(User.email == email)).scalar_one_or_none()
+        if refusal is None and user is not None and not user.active:
+            refusal = "this account is deactivated in Response Desk"
+        if refusal:
+            uow.record(who, "auth.sign_in_failed", "user", user.id if user else "unknown", outcome="refused",
+                       reason=refusal, after={"method": "sso"})
+            uow.commit()
+            raise SignInRefused(refusal)
+        now = utcnow()
+        if user is None:
+            user = User(email=email, role=role, display_name=str(claims.get("name") or email))
+            uow.session.add(user)
+            uow.session.flush()
+            uow.record(sso_system, "user.created", "user", user.id, after={"email": email, "role": role},
+                       reason="first single sign-on")
+        elif user.role != role:
+            uow.record(sso_system, "user.role_changed", "user", user.id, before={"role": user.role},
+                       after={"role": role}, reason=f"identity provider claim '{access.role_claim}'")
+            user.role = role
+        user.last_login_at, user.failed_logins, user.locked_until = now, 0, None
+        uow.session.add(user)
+        actor = Actor(id=email, role=Role(role))
+        uow.record(actor, "auth.signed_in", "user", user.id, after={"method": "sso"})
+        uow.commit()
+    return actor
+
+
+def record_sign_out(uow: UnitOfWork, *, actor: Actor, reason: str) -> None:
+    """Audit the end of a session: signed out, idle timeout, lifetime reached, or account changed."""
+    with uow:
+        uow.record(actor, "auth.signed_out", "user", actor.id, reason=reason)
+        uow.commit()
+
+
+def demo_sign_in(uow: UnitOfWork, *, email: str, demo_mode: bool) -> Actor:
+    """One click into a demo account: only in demo mode and only for the demo accounts."""
+    from core.services.users import DEMO_DOMAIN
+
+    email = email.strip().lower()
+    if not demo_mode or not email.endswith("@" + DEMO_DOMAIN):
+        raise SignInRefused("demo sign-in works only for demo accounts in demo mode")
+    with uow:
+        user = uow.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None or not user.active:
+            raise SignInRefused("no such demo account")
+        user.last_login_at = utcnow()
+        uow.session.add(user)
+        actor = Actor(id=email, role=Role(user.role))
+        uow.record(actor, "auth.signed_in", "user", user.id, after={"method": "demo"})
+        uow.commit()
+    return actor

@@ -6,6 +6,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from core.adapters.db import Database
+from core.domain.errors import FourEyesViolation, NotFound
 from core.domain.roles import HUMAN_ROLES, Action, Actor, Role, require
 from core.models import User
 from core.services.uow import UnitOfWork
@@ -41,6 +42,66 @@ def create_user(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, displa
         return user.id
 
 
+def _user(uow: UnitOfWork, email: str) -> User:
+    user = uow.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {email}")
+    return user
+
+
+def set_role(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, reason: str) -> None:
+    """Admins change a person's role; the person's open sessions pick it up at their next action."""
+    require(actor, Action.USERS_MANAGE)
+    role = Role(role)
+    if role is Role.SYSTEM:
+        raise ValueError("the system role is not for people")
+    if not reason.strip():
+        raise ValueError("say why the role changes")
+    with uow:
+        user = _user(uow, email)
+        if user.email == actor.id:
+            raise FourEyesViolation("nobody changes their own role")
+        if user.role != role.value:
+            before, user.role = user.role, role.value
+            uow.session.add(user)
+            uow.record(actor, "user.role_changed", "user", user.id, before={"role": before},
+                       after={"role": role.value}, reason=reason)
+        uow.commit()
+
+
+def set_active(uow: UnitOfWork, *, actor: Actor, email: str, active: bool, reason: str) -> None:
+    """Deactivating ends the person's sessions at their next action and refuses new sign-ins."""
+    require(actor, Action.USERS_MANAGE)
+    if not reason.strip():
+        raise ValueError("say why")
+    with uow:
+        user = _user(uow, email)
+        if user.email == actor.id and not active:
+            raise FourEyesViolation("nobody deactivates their own account")
+        if user.active != active:
+            user.active = active
+            uow.session.add(user)
+            uow.record(actor, "user.activated" if active else "user.deactivated", "user", user.id,
+                       before={"active": not active}, after={"active": active}, reason=reason)
+        uow.commit()
+
+
+def unlock(uow: UnitOfWork, *, actor: Actor, email: str, reason: str) -> None:
+    """Lift a lockout after failed sign-ins (for example once the person has been called back)."""
+    require(actor, Action.USERS_MANAGE)
+    if not reason.strip():
+        raise ValueError("say why")
+    with uow:
+        user = _user(uow, email)
+        if user.locked_until is not None or user.failed_logins:
+            before = {"locked_until": str(user.locked_until) if user.locked_until else None,
+                      "failed_sign_ins": user.failed_logins}
+            user.locked_until, user.failed_logins = None, 0
+            uow.session.add(user)
+            uow.record(actor, "user.unlocked", "user", user.id, before=before, reason=reason)
+        uow.commit()
+
+
 def ensure_demo_users(db: Database, uow_factory: Callable[[], UnitOfWork]) -> list[str]:
     """One demo account per role, created once. Returns the emails created now."""
     with db.reader() as s:
@@ -59,3 +120,21 @@ def list_users(db: Database) -> list[dict]:
     with db.reader() as s:
         rows = s.execute(select(User).where(User.active).order_by(User.role, User.email)).scalars()
         return [{"email": u.email, "role": u.role, "display_name": u.display_name} for u in rows]
+
+
+def people(db: Database) -> list[dict]:
+    """Every account, active or not, for the admins' and auditors' view. Never the password hash."""
+    with db.reader() as s:
+        rows = s.execute(select(User).order_by(User.active.desc(), User.role, User.email)).scalars()
+        return [{"email": u.email, "role": u.role, "display_name": u.display_name, "active": u.active,
+                 "sign_in": "password" if u.password_hash else
+                 ("demo" if u.email.endswith(DEMO_DOMAIN) else "single sign-on"),
+                 "locked_until": u.locked_until, "last_sign_in": u.last_login_at, "created": u.created_at}
+                for u in rows]
+
+
+def active_role(db: Database, email: str) -> Role | None:
+    """The role an account holds now, or None when it is missing or deactivated."""
+    with db.reader() as s:
+        row = s.execute(select(User.role, User.active).where(User.email == email)).first()
+    return Role(row.role) if row and row.active else None

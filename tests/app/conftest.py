@@ -1,4 +1,6 @@
 """AppTest runs the scripts in this process: point core at a fresh database and clear caches."""
+import os
+
 import pytest
 import streamlit as st
 
@@ -12,6 +14,8 @@ def ui_app(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ui.db'}")
     monkeypatch.setenv("RD_AUDIT_KEY", TEST_AUDIT_KEY.decode())
     monkeypatch.setenv("RD_DEMO", "true")
+    if "RD_SECRETS_FILE" not in os.environ:  # a developer's own secrets.toml must not change the tests
+        monkeypatch.setenv("RD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     settings.get_settings.cache_clear()
     bootstrap.get_app.cache_clear()
     st.cache_resource.clear()
