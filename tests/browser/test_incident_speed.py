@@ -3,7 +3,6 @@ against a real `streamlit run app.py` in headless Chromium; counts clicks and se
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -11,26 +10,22 @@ import time
 
 import pytest
 
-from tests.browser import wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_healthy
 from core.bootstrap import build, migrate
 from core.services.mail_relay import mail_relay_for
 from core.settings import PROJECT_ROOT, load_settings
-from tests.app.test_streamlit_server import free_port
+from tests.browser import free_port
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import local_smtp
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 MAX_SECONDS, MAX_CLICKS = 60, 6
 
 
 @pytest.fixture
 def server(tmp_path, monkeypatch):
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    require_chromium()
     with local_smtp(tmp_path) as smtp:
         env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'rd.db'}", "RD_VAR_DIR": str(tmp_path),
                "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode(), "RD_DEMO": "true", **smtp.env()}
