@@ -1,4 +1,5 @@
-"""The dashboard never renders raw HTML: file names, claims and messages come from attackers too."""
+"""Dashboard hardening: no raw HTML (file names, claims and messages come from attackers too), and
+the Streamlit settings that keep XSRF protection, size limits and privacy on."""
 import re
 
 from core.settings import PROJECT_ROOT
@@ -18,3 +19,13 @@ def test_the_pattern_catches_what_it_is_for():
     assert RAW_HTML.search('st.markdown(name, unsafe_allow_html=True)')
     assert RAW_HTML.search('st.html(body)')
     assert not RAW_HTML.search('st.markdown(name)')
+
+
+def test_streamlit_config_keeps_the_hardening():
+    import tomllib
+
+    config = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["browser"]["gatherUsageStats"] is False  # a compliance tool does not phone home
+    assert 0 < config["server"]["maxUploadSize"] <= 50 and 0 < config["server"]["maxMessageSize"] <= 200
+    assert config["client"]["showErrorDetails"] == "none"  # no tracebacks in users' browsers
