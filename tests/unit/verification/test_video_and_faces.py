@@ -1,15 +1,16 @@
 """Video clips are sampled frame by frame and scored; faces are found and scored on their own."""
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from core.settings import PROJECT_ROOT
 from core.verification.engine import Engine
 from core.verification.setup import engine_config
 
-SAMPLE = PROJECT_ROOT / "data" / "models" / "eval_sample" / "images"
 
 
 def clip(path: Path, frames: int = 30, size=(320, 240), blocky: bool = False) -> bytes:
@@ -62,9 +63,22 @@ def test_broken_or_hostile_clips_are_unscannable_with_a_reason(engine, tmp_path,
 
 
 def test_faces_are_found_and_scored_with_their_boxes(engine):
-    # One of the committed evaluation crops holds a face (a head on a coin) that the cascade finds.
-    data = (SAMPLE / "test-coins-genuine-0023.png").read_bytes()
-    evidence = model_signal(engine.scan_bytes(data, file_name="portrait.png")).evidence
-    assert evidence["faces"], "the face in the crop was not found"
-    face = evidence["faces"][0]
+    """A real portrait (NASA, public domain; tests/data/README.md): the face box lands on the face,
+    in the original's pixels, and the crop gets its own score beside the whole image's."""
+    data = (PROJECT_ROOT / "tests" / "data" / "astronaut.jpg").read_bytes()
+    signal = model_signal(engine.scan_bytes(data, file_name="selfie.jpg"))
+    faces = signal.evidence["faces"]
+    assert len(faces) == 1, faces
+    face = faces[0]
     assert {"x", "y", "w", "h", "score"} <= set(face) and 0 <= face["score"] <= 1
+    centre = (face["x"] + face["w"] / 2, face["y"] + face["h"] / 2)
+    assert abs(centre[0] - 224) < 30 and abs(centre[1] - 113) < 30 and 70 < face["w"] < 130
+
+
+def test_face_boxes_are_in_the_originals_pixels_at_any_size(engine):
+    """Found on a reduced copy, reported at full resolution: a 2x upscale doubles the box."""
+    small = (PROJECT_ROOT / "tests" / "data" / "astronaut.jpg").read_bytes()
+    big = io.BytesIO()
+    Image.open(io.BytesIO(small)).resize((1024, 1024), Image.LANCZOS).save(big, "JPEG", quality=90)
+    [face] = model_signal(engine.scan_bytes(big.getvalue(), file_name="selfie.jpg")).evidence["faces"]
+    assert abs(face["x"] + face["w"] / 2 - 448) < 60 and 140 < face["w"] < 260
