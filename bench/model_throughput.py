@@ -6,7 +6,9 @@ on the same preprocessed tiles (the limit), one file at a time and batched.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.verification.corpus import genuine_photo  # noqa: E402
-from core.verification.engine import Engine  # noqa: E402
+from core.verification.engine import Analyzer, Engine  # noqa: E402
 from core.verification.onnx_models import LoadedModel, discover, tile_grid  # noqa: E402
 from core.verification.setup import engine_config  # noqa: E402
 
@@ -33,6 +35,31 @@ def corpus(n: int) -> list[tuple[str, bytes]]:
         img.save(buf, "PNG" if i % 2 else "JPEG", quality=92)
         files.append((f"f{i}.{'png' if i % 2 else 'jpg'}", buf.getvalue()))
     return files
+
+
+STAGES = {  # profiled function -> stage; the rest of the engine's time is "other"
+    ("intake.py", "decode_raster"): "decode (Pillow)",
+    ("faces.py", "find_faces"): "face detection (OpenCV cascade)",
+    ("onnx_models.py", "predict"): "inference (onnxruntime)",
+}
+
+
+def stage_shares(files: list[tuple[str, bytes]], config) -> dict[str, float]:
+    """Where one in-process engine spends its time, by cumulative time of the stage functions."""
+    analyzer = Analyzer(config)
+    analyzer.analyse(files[0][1], file_name=files[0][0], declared_type=None)
+    profile = cProfile.Profile()
+    profile.enable()
+    for name, data in files:
+        analyzer.analyse(data, file_name=name, declared_type=None)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    total = max(cum for (_, _, fn), (_, _, _, cum, _) in stats.items() if fn == "analyse")
+    shares = {stage: sum(cum for (path, _, fn), (_, _, _, cum, _) in stats.items()
+                         if path.endswith(suffix) and fn == name) / total
+              for (suffix, name), stage in STAGES.items()}
+    shares["other (hashes, C2PA, metadata, tiling, overlays)"] = 1 - sum(shares.values())
+    return shares
 
 
 def best_of(rounds: int, fn) -> float:
@@ -77,6 +104,9 @@ def main() -> None:
     print(f"whole engine (decode, hashes, C2PA, metadata, faces, models): {n / t_engine:7.1f} files/s")
     print(f"onnxruntime alone, one file at a time:                         {n / t_single:7.1f} files/s")
     print(f"onnxruntime alone, batches of 64 tiles:                        {n / t_batch:7.1f} files/s")
+    print("where the engine's time goes (in-process profile):")
+    for stage, share in stage_shares(files[: min(n, 60)], config).items():
+        print(f"  {stage:52s} {share:6.1%}")
     print(f"pipeline_vs_inference_ratio={(n / t_engine) / (n / t_single):.3f}")
 
 
