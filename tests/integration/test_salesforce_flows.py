@@ -159,3 +159,27 @@ def test_email_goes_through_email_simple(gateway, emu):
     sent = emu.org.emails
     assert len(sent) == 1 and sent[0]["subject"] == "Incident 7"
     assert sent[0]["to"] == ["dpo@firm.test", "cco@firm.test"] and sent[0]["body"] == "Two synthetic selfies found."
+
+
+def test_no_salesforce_token_reaches_the_logs_or_the_audit_trail(sqlite_app, gateway, emu, tmp_path, caplog):
+    """The session token the org issued is a secret: the whole quarantine and release round trip,
+    logged at DEBUG, never writes it (nor the client secret) to a log record or an audit event."""
+    import logging
+
+    from core.models import AuditEvent
+
+    caplog.set_level(logging.DEBUG)
+    item, *_ = quarantined_file(sqlite_app, gateway, emu, tmp_path)
+    items.start_review(sqlite_app.uow(), actor=ALICE, item_id=item.id)
+    decision, _ = items.request_release(sqlite_app.uow(), actor=ALICE, item_id=item.id,
+                                        reason_code="false_positive", note="checked")
+    items.approve_release(sqlite_app.uow(), actor=BOB, decision_id=decision)
+    Relay(sqlite_app, gateway, owner="relay-test").drain()
+    token = gateway._client().session_id
+    secrets = [s for s in (token, gateway.cfg.client_secret, gateway.cfg.password) if s]
+    assert token and len(token) > 20
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert len(caplog.records) > 0
+    with sqlite_app.db.reader() as s:
+        trail = "\n".join(f"{e.before} {e.after} {e.reason}" for e in s.execute(select(AuditEvent)).scalars())
+    assert trail and not [secret for secret in secrets if secret in logged or secret in trail]
