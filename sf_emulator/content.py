@@ -37,7 +37,9 @@ def create_version(org: Org, values: dict, user_id: str, when: str | None = None
     fields = {
         "Title": values.get("Title") or stem, "FileExtension": ext or None,
         "FileType": FILE_TYPES.get(ext, "UNKNOWN"), "ContentSize": len(data),
-        "Checksum": hashlib.md5(data).hexdigest(), "IsLatest": True, "IsMajorVersion": True,
+        # Salesforce's Checksum field is an MD5 of the content: an identifier, not a security control.
+        "Checksum": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "IsLatest": True, "IsMajorVersion": True,
         "VersionNumber": str(int(previous["VersionNumber"]) + 1) if previous else "1",
         "ContentLocation": values.get("ContentLocation") or "S", "Origin": values.get("Origin") or "C",
         "SharingOption": "A", "SharingPrivacy": "N", "OwnerId": owner,

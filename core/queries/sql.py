@@ -45,7 +45,8 @@ def score_bin(db: Database, column, bins: int = 10) -> ColumnElement:
 def distinct_values(db: Database, table: str, column: str) -> list[str]:
     """Distinct non-null values of an indexed column by skipping through its index (a loose index
     scan): a handful of index seeks instead of reading every row of a large table."""
-    assert table.isidentifier() and column.isidentifier()
+    if not (table.isidentifier() and column.isidentifier()):
+        raise ValueError(f"not a plain SQL identifier: table {table!r}, column {column!r}")
     sql = text(f"""
         WITH RECURSIVE v(x) AS (
             SELECT MIN({column}) FROM {table}

@@ -36,10 +36,16 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc) -> None:
-        assert self.session is not None
-        self.session.rollback()
-        self.session.close()
+        session = self._open()
+        session.rollback()
+        session.close()
         self.session = None
+
+    def _open(self) -> Session:
+        """The transaction's session; a unit of work used outside its `with` block is a bug."""
+        if self.session is None:
+            raise RuntimeError("the unit of work is not open: use it inside `with uow:`")
+        return self.session
 
     def record(self, actor: Actor, action: str, object_type: str, object_id: Any, *,
                before: dict | None = None, after: dict | None = None,
@@ -50,13 +56,11 @@ class UnitOfWork:
 
     def enqueue(self, kind: str, payload: dict, idempotency_key: str, item_id: int | None = None) -> None:
         """Add an outbox row: the relay performs the external effect after commit."""
-        assert self.session is not None
-        self.session.add(OutboxEntry(kind=kind, payload=payload, idempotency_key=idempotency_key,
+        self._open().add(OutboxEntry(kind=kind, payload=payload, idempotency_key=idempotency_key,
                                      item_id=item_id))
 
     def commit(self) -> None:
-        assert self.session is not None
-        self.session.flush()
+        self._open().flush()
         self.written_events = audit_store.append(
             self.session, self._events, self.audit_key, self.correlation_id)
         crash_point("before_commit")

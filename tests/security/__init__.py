@@ -1,0 +1,1 @@
+"""The security checks of security/check.py: bandit and the dependency audit, against security/accepted.toml."""
