@@ -47,7 +47,7 @@ def _cmd_audit_export(args) -> int:
     app = get_app()
     out = Path(args.out)
     with out.open("w", encoding="utf-8") as fh:
-        report = audit.export_jsonl(app.db, actor=CLI_AUDITOR, out=fh)
+        report = audit.export_jsonl(app.uow(), actor=CLI_AUDITOR, out=fh)
     print(f"exported {report.count} events to {out} (head {report.head_hash})")
     return 0
 

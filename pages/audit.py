@@ -59,7 +59,7 @@ if may(actor, Action.AUDIT_EXPORT):
     left, right = st.columns(2)
     if left.button("Prepare export of the whole trail (JSON Lines)", key="a-jsonl"):
         buffer = io.StringIO()
-        report = audit_service.export_jsonl(app().db, actor=actor, out=buffer)
+        report = audit_service.export_jsonl(app().uow(), actor=actor, out=buffer)
         left.download_button(f"Download {report.count} events (JSON Lines)", buffer.getvalue(),
                              file_name="audit-trail.jsonl", mime="application/x-ndjson", key="a-jsonl-dl")
     if right.button("Prepare CSV of the filtered events", key="a-csv"):

@@ -9,6 +9,7 @@ from core.adapters import audit_store
 from core.adapters.db import Database
 from core.domain import audit_chain
 from core.domain.roles import Action, Actor, require
+from core.services.uow import UnitOfWork
 
 EXPORT_FORMAT = "response-desk-audit/1"
 
@@ -19,12 +20,13 @@ def verify_chain(db: Database, *, actor: Actor, key: bytes | None) -> audit_chai
         return audit_store.verify(session, key)
 
 
-def export_jsonl(db: Database, *, actor: Actor, out: IO[str]) -> audit_chain.ChainReport:
-    """Write a header line, one line per event, and a trailer with the head.
+def export_jsonl(uow: UnitOfWork, *, actor: Actor, out: IO[str]) -> audit_chain.ChainReport:
+    """Write a header line, one line per event, and a trailer with the head; then record the export
+    (who, how many events, which head) as the next event, so the trail shows who took a copy.
 
     The export verifies on its own (hashes and links; seals too for whoever holds the key)."""
     require(actor, Action.AUDIT_EXPORT)
-    with db.snapshot() as session:
+    with uow.db.snapshot() as session:
         anchor = audit_store.read_anchor(session)
         out.write(json.dumps({"format": EXPORT_FORMAT, "hash": "sha256 over canonical JSON of "
                               + ",".join(audit_chain.HASHED_FIELDS), "genesis": audit_chain.GENESIS_HASH,
@@ -34,6 +36,9 @@ def export_jsonl(db: Database, *, actor: Actor, out: IO[str]) -> audit_chain.Cha
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count, head = record["seq"], record["hash"]
         out.write(json.dumps({"end": True, "count": count, "head_hash": head, "anchor": anchor}) + "\n")
+    with uow:
+        uow.record(actor, "audit.exported", "audit_trail", "jsonl", after={"count": count, "head_hash": head})
+        uow.commit()
     return audit_chain.ChainReport(True, count, head)
 
 

@@ -6,7 +6,8 @@ from typing import TextIO
 
 from sqlalchemy import select
 
-from core.domain.errors import NotFound
+from core.domain.errors import IllegalTransition, NotFound
+from core.domain.lifecycle import ItemState
 from core.domain.roles import Action, Actor, require
 from core.models import HashBankEntry, MediaItem, Signal
 from core.services.uow import UnitOfWork
@@ -83,6 +84,9 @@ def bank_confirmed_item(uow: UnitOfWork, *, actor: Actor, item_id: int, decision
     item = uow.session.get(MediaItem, item_id)
     if item is None:
         raise NotFound(f"media item {item_id} does not exist")
+    if item.state != ItemState.CONFIRMED_SYNTHETIC:  # only a recorded decision puts media in this bank
+        raise IllegalTransition(f"item {item_id} is {item.state}, not confirmed synthetic: it cannot join "
+                                "the known-synthetic bank")
     evidence = uow.session.execute(select(Signal.evidence).where(
         Signal.item_id == item_id, Signal.name == "hash").order_by(Signal.id.desc()).limit(1)).scalar_one_or_none()
     phash = (evidence or {}).get("phash")
