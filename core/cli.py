@@ -146,6 +146,46 @@ def _cmd_users_add(args) -> int:
     return 0
 
 
+def _console_admin() -> Actor:
+    """Whoever holds a shell on the server can change the database anyway: at the console they act
+    as an admin, and the trail names their operating-system account."""
+    import getpass
+
+    return Actor(id=f"cli:{getpass.getuser()}", role=Role.ADMIN)
+
+
+def _cmd_users_change(args) -> int:
+    from core.bootstrap import get_app
+    from core.domain.errors import DomainError
+    from core.services import users
+
+    uow, actor = get_app().uow(), _console_admin()
+    try:
+        if args.users_command == "set-role":
+            users.set_role(uow, actor=actor, email=args.email, role=Role(args.role), reason=args.reason)
+        elif args.users_command == "unlock":
+            users.unlock(uow, actor=actor, email=args.email, reason=args.reason)
+        else:
+            users.set_active(uow, actor=actor, email=args.email, active=args.users_command == "activate",
+                             reason=args.reason)
+    except (DomainError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"{args.email}: {args.users_command} done (recorded as {actor.id})")
+    return 0
+
+
+def _cmd_users_list(args) -> int:
+    from core.bootstrap import get_app
+    from core.services.users import people
+
+    for p in people(get_app().db):
+        state = "active" if p["active"] else "deactivated"
+        locked = f", locked until {p['locked_until']:%Y-%m-%d %H:%M} UTC" if p["locked_until"] else ""
+        print(f"{p['email']:40s} {p['role']:16s} {p['sign_in']:15s} {state}{locked}")
+    return 0
+
+
 def _cmd_run(args) -> int:
     from core.demo.launcher import run
 
@@ -247,6 +287,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email")
     add.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
     add.set_defaults(func=_cmd_users_add)
+    users_sub.add_parser("list", help="every account, its role, sign-in method and state").set_defaults(
+        func=_cmd_users_list)
+    for name, help_text in (("set-role", "change an account's role"),
+                            ("unlock", "lift a lockout after failed sign-ins (e.g. the only admin)"),
+                            ("deactivate", "refuse sign-ins and end open sessions at their next action"),
+                            ("activate", "allow a deactivated account again")):
+        change = users_sub.add_parser(name, help=help_text)
+        change.add_argument("email")
+        if name == "set-role":
+            change.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM])
+        change.add_argument("--reason", required=True, help="recorded in the audit trail")
+        change.set_defaults(func=_cmd_users_change)
 
     run = sub.add_parser("run", help="start the whole product (the demo org when no org is configured)")
     run.add_argument("--port", type=int, default=8501, help="dashboard port")

@@ -74,3 +74,31 @@ def test_users_add_reads_the_password_from_stdin(sqlite_app):
     short = subprocess.run([sys.executable, "-m", "core", "users", "add", "x@firm.test", "--role", "auditor"],
                            input="short\n", cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert short.returncode == 2 and "at least 12" in short.stderr
+
+
+def test_console_operator_unlocks_changes_and_lists_accounts(any_app, account):
+    """The break-glass path when the only admin is locked out: at the server's console, audited under
+    the operating-system account."""
+    import getpass
+
+    email = "rita@firm.test"
+    for _ in range(MAX_FAILED_SIGN_INS):
+        with pytest.raises(SignInRefused):
+            sign_in(any_app.uow(), email=email, password="a-secret-guess")
+    env = {**os.environ, "DATABASE_URL": any_app.settings.database_url,
+           "RD_VAR_DIR": str(any_app.settings.var_dir), "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode()}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", "users", *args], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert "locked until" in cli("list").stdout
+    assert cli("unlock", email, "--reason", "called back on the desk phone").returncode == 0
+    assert sign_in(any_app.uow(), email=email, password=PASSWORD).id == email
+    assert cli("set-role", email, "--role", "auditor", "--reason", "moved to internal audit").returncode == 0
+    refused = cli("unlock", "nobody@firm.test", "--reason", "typo")
+    assert refused.returncode == 2 and "no user" in refused.stderr
+    with any_app.db.reader() as s:
+        unlocked = s.execute(select(AuditEvent).where(AuditEvent.action == "user.unlocked")).scalar_one()
+    assert unlocked.actor == f"cli:{getpass.getuser()}" and unlocked.reason == "called back on the desk phone"
+    assert "auditor" in cli("list").stdout
