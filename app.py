@@ -28,4 +28,6 @@ else:
                             url_path="sign-out"),
                     st.Page("pages/sign_in.py", title="Sign in", visibility="hidden")],
     })
+if actor is not None:
+    st.sidebar.caption(f"Signed in as {actor.id} ({actor.role.value.replace('_', ' ')})")
 navigation.run()

@@ -102,8 +102,9 @@ def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, t
             if traffic:
                 _traffic(app, stop)
         procs.append(_start("worker", ["-m", "core", "worker", "--metrics-port", str(metrics_port)], env))
+        secrets_file = ["--secrets.files", env["RD_SECRETS_FILE"]] if env.get("RD_SECRETS_FILE") else []
         procs.append(_start("dashboard", ["-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                          "--server.headless", "true"], env))
+                                          "--server.headless", "true", *secrets_file], env))
         _wait_for(f"http://localhost:{port}/_stcore/health", True)
         mode = "the demo org (local emulator)" if settings.salesforce is None else settings.salesforce.login_url
         print(f"\nResponse Desk is running: http://localhost:{port}   (Salesforce: {mode}; "
