@@ -257,3 +257,34 @@ def test_a_stale_sso_identity_must_sign_in_again(sso, ui_app):
     at.user = sso_user("rita@firm.test", ["rd-reviewers"], iat=int(time.time()) - 13 * 3600)
     at.run()
     assert titles(at) == ["Response Desk"] and "user_email" not in at.session_state
+
+
+def test_admin_changes_a_role_and_unlocks_in_settings_people(ui_app, lead):
+    at = fresh()
+    for _ in range(MAX_FAILED_SIGN_INS):
+        password_sign_in(at, lead, "wrong password!!")
+    at.button(key=f"signin-{demo_email(Role.ADMIN)}").click().run()
+    at.switch_page("pages/settings.py").run()
+    at.selectbox(key="p-email").select(lead)
+    at.selectbox(key="p-role").select("reviewer")
+    at.text_input(key="p-reason").input("covers the review queue this week")
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert not at.exception and "Role changed." in [s.value for s in at.success]
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    assert "Account unlocked." in [s.value for s in at.success]
+    assert users.active_role(ui_app.db, lead) is Role.REVIEWER
+    [change] = audit(ui_app, "user.role_changed")
+    assert change.actor == demo_email(Role.ADMIN) and change.reason == "covers the review queue this week"
+    assert audit(ui_app, "user.unlocked")[0].actor == demo_email(Role.ADMIN)
+
+
+def test_admin_cannot_change_their_own_role_in_settings(ui_app):
+    at = fresh()
+    at.button(key=f"signin-{demo_email(Role.ADMIN)}").click().run()
+    at.switch_page("pages/settings.py").run()
+    at.selectbox(key="p-email").select(demo_email(Role.ADMIN))
+    at.selectbox(key="p-role").select("auditor")
+    at.text_input(key="p-reason").input("trying")
+    next(b for b in at.button if b.label == "Change role").click().run()
+    assert any("nobody changes their own role" in e.value for e in at.error)
+    assert users.active_role(ui_app.db, demo_email(Role.ADMIN)) is Role.ADMIN
