@@ -52,8 +52,17 @@ def end_session(reason: str, notice: str) -> None:
         st.session_state.pop(key, None)
     st.session_state[NOTICE_KEY] = notice
     if method == "sso":
-        st.logout()
+        _leave_single_sign_on(notice)
     st.switch_page(SIGN_IN_PAGE)
+
+
+def _leave_single_sign_on(notice: str) -> None:
+    """The browser goes to Streamlit's /auth/logout (the identity cookie is cleared), on to the
+    provider's end-session endpoint where it has one, and back in a new session. No rerun here: a
+    rerun could drop the redirect before it reaches the browser."""
+    st.logout()
+    st.info(notice)
+    st.stop()
 
 
 def sign_out() -> None:
@@ -69,9 +78,7 @@ def _sso_actor() -> Actor | None:
     claims = st.user.to_dict()
     issued = float(claims["iat"]) if isinstance(claims.get("iat"), (int, float)) else None
     if issued is not None and time.time() - issued > access.max_session_hours * 3600:
-        st.session_state[NOTICE_KEY] = "Your single sign-on session has expired: sign in again."
-        st.logout()
-        st.switch_page(SIGN_IN_PAGE)
+        _leave_single_sign_on("Your single sign-on session has expired: sign in again.")
     try:
         actor = sso_sign_in(app().uow(), claims=claims, access=access)
     except SignInRefused as refused:

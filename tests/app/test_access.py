@@ -248,15 +248,21 @@ def test_sso_sign_out_clears_the_identity(sso, ui_app):
     at.run()
     at.session_state["session_seen"] = time.time() - 3600
     at.run()
-    assert titles(at) == ["Response Desk"] and at.user == {"is_logged_in": False}
+    assert at.user == {"is_logged_in": False} and "without activity" in at.info[0].value
+    assert titles(at) == [] and "user_email" not in at.session_state  # nothing of the page ran
     assert audit(ui_app, "auth.signed_out")[-1].reason == "idle timeout"
+    back = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
+    back.user = at.user  # back from the provider's logout: a new session without the identity cookie
+    back.run()
+    assert titles(back) == ["Response Desk"] and "user_email" not in back.session_state
 
 
 def test_a_stale_sso_identity_must_sign_in_again(sso, ui_app):
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
     at.user = sso_user("rita@firm.test", ["rd-reviewers"], iat=int(time.time()) - 13 * 3600)
     at.run()
-    assert titles(at) == ["Response Desk"] and "user_email" not in at.session_state
+    assert at.user == {"is_logged_in": False} and "expired" in at.info[0].value
+    assert titles(at) == [] and "user_email" not in at.session_state
 
 
 def test_admin_changes_a_role_and_unlocks_in_settings_people(ui_app, lead):
