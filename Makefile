@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Test processes (pytest-xdist). Much of the suite waits on subprocesses, servers and timers, so two
+# processes halve the wall time on a 2-core machine; the fault tests' printed figures are then
+# measured beside other tests (run `pytest -s tests/faults` alone for quiet figures).
+TEST_WORKERS ?= 2
 
 .PHONY: run test install install-dev migrate clean
 
@@ -31,7 +35,7 @@ run: migrate
 	$(PY) -m core run --port $(PORT)
 
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
