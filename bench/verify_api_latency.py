@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,15 +23,10 @@ from core.bootstrap import build, migrate  # noqa: E402
 from core.domain.roles import Actor  # noqa: E402
 from core.services.apikeys import create_api_key  # noqa: E402
 from core.settings import PROJECT_ROOT, Settings  # noqa: E402
+from core.localnet import free_port, wait_until_up  # noqa: E402
 from core.verification.corpus import genuine_photo  # noqa: E402
 
 KEY = "benchmark-audit-key-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -57,12 +51,7 @@ def main() -> None:
                                   cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(150):
-                try:
-                    requests.get(f"{base}/healthz", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.2)
+            wait_until_up(f"{base}/healthz", timeout=60)
             session = requests.Session()
 
             def verify(_=None) -> float:

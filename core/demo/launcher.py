@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from core.bootstrap import migrate
+from core.localnet import wait_until_up
 from core.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger("responsedesk.run")
@@ -27,18 +28,6 @@ HISTORY_OBJECT = "RD_Media_Verification__c"
 def _start(name: str, args: list[str], env: dict) -> subprocess.Popen:
     log.info("starting %s", name)
     return subprocess.Popen([sys.executable, *args], cwd=PROJECT_ROOT, env=env, start_new_session=True)
-
-
-def _wait_for(url: str, verify, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2, verify=verify)
-            return
-        except requests.RequestException:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up within {timeout:.0f} s")
-            time.sleep(0.3)
 
 
 def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
@@ -55,7 +44,7 @@ def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
         time.sleep(0.2)
     time.sleep(0.2)  # let the writer finish the file
     app = json.loads(connected.read_text())
-    _wait_for(f"{app['login_url']}/__emulator/health", app["ca_path"])
+    wait_until_up(f"{app['login_url']}/__emulator/health", verify=app["ca_path"])
     env.update({"SF_LOGIN_URL": app["login_url"], "SF_AUTH": "jwt", "SF_CLIENT_ID": app["consumer_key"],
                 "SF_USERNAME": app["integration_username"], "SF_PRIVATE_KEY_FILE": app["jwt_private_key_path"],
                 "SF_CA_BUNDLE": app["ca_path"], "RD_DEMO": "true"})
@@ -105,7 +94,7 @@ def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, t
         secrets_file = ["--secrets.files", env["RD_SECRETS_FILE"]] if env.get("RD_SECRETS_FILE") else []
         procs.append(_start("dashboard", ["-m", "streamlit", "run", "app.py", "--server.port", str(port),
                                           "--server.headless", "true", *secrets_file], env))
-        _wait_for(f"http://localhost:{port}/_stcore/health", True)
+        wait_until_up(f"http://localhost:{port}/_stcore/health")
         mode = "the demo org (local emulator)" if settings.salesforce is None else settings.salesforce.login_url
         print(f"\nResponse Desk is running: http://localhost:{port}   (Salesforce: {mode}; "
               f"worker metrics: http://127.0.0.1:{metrics_port}/metrics)\nCtrl-C stops everything.\n", flush=True)

@@ -1,21 +1,14 @@
 """`streamlit run app.py` starts headless and answers its health check."""
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import requests
 
+from core.localnet import free_port, wait_until_up
 from core.bootstrap import migrate
 from core.settings import PROJECT_ROOT
 from tests.conftest import TEST_AUDIT_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_streamlit_run_serves_health_and_the_app(tmp_path):
@@ -28,14 +21,8 @@ def test_streamlit_run_serves_health_and_the_app(tmp_path):
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline, health = time.monotonic() + 60, None
-        while time.monotonic() < deadline:
-            try:
-                health = requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        assert health is not None and health.status_code == 200 and health.text == "ok"
+        health = wait_until_up(f"http://127.0.0.1:{port}/_stcore/health")
+        assert health.status_code == 200 and health.text == "ok"
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
     finally:

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
+from core.localnet import wait_until_up
 from core.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -26,12 +24,6 @@ def require_chromium() -> None:
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def shot(page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -41,13 +33,4 @@ def shot(page, name: str) -> Path:
 
 def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
     """Until Streamlit answers its health check (it raises if it never does)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if requests.get(f"{base_url}/_stcore/health", timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{base_url} did not become healthy within {timeout:.0f} s")
-        time.sleep(0.3)
+    wait_until_up(f"{base_url}/_stcore/health", timeout=timeout).raise_for_status()

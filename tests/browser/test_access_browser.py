@@ -18,7 +18,8 @@ from core.services.auth import hash_password
 from core.services.users import create_user
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium, shot, wait_until_healthy
+from core.localnet import free_port
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 from tests.oidc_idp import Client, Provider
 

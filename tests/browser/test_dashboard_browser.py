@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, free_port, require_chromium, shot, wait_until_healthy
+from core.localnet import free_port
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
 from core.bootstrap import build, migrate
 from core.domain.roles import Actor
 from core.services import incidents, status

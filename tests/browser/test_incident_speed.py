@@ -14,7 +14,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_
 from core.bootstrap import build, migrate
 from core.services.mail_relay import mail_relay_for
 from core.settings import PROJECT_ROOT, load_settings
-from tests.browser import free_port
+from core.localnet import free_port
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import local_smtp

@@ -125,13 +125,10 @@ def test_salesforce_email_simple_delivers_and_the_emulator_logs_it(sqlite_app, e
 
 
 def test_failures_retry_with_backoff_then_park_visibly(sqlite_app, tmp_path):
-    import socket
-
+    from core.localnet import free_port
     from core.settings import SmtpSettings
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
     mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=closed_port, from_address="rd@harborvale.example",
                                      starttls=False, timeout_s=2))
     incident_id, _ = incident_with_items(sqlite_app)

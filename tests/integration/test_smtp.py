@@ -3,7 +3,6 @@ AUTH after TLS only, and the exact message received."""
 from __future__ import annotations
 
 import secrets
-import socket
 import ssl
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -13,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from core.localnet import free_port
 from core.adapters.smtp import InvalidMessage, OutgoingEmail, SmtpMailer, build_message, is_transient
 from core.settings import SettingsError, SmtpSettings
 from sf_emulator.tls import make_tls_files
@@ -37,9 +37,7 @@ class LocalSmtp:
         self.tls = make_tls_files(directory / "smtp-tls")
         self.username, self.password = "rd-relay", secrets.token_urlsafe(16)  # made up per run
         self.inbox = _Inbox()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.tls.cert_path, self.tls.key_path)
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, tls_context=context,
@@ -138,9 +136,7 @@ def test_a_subject_with_a_line_break_is_refused(subject):
 
 
 def test_a_connection_refused_is_transient(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = SmtpSettings(host="127.0.0.1", port=port, from_address="rd@harborvale.example", timeout_s=2)
     with pytest.raises(OSError) as raised:
         SmtpMailer(settings).send(OutgoingEmail(to="a@b.example", subject="s", text="t"))

@@ -2,16 +2,15 @@
 `python -m core serve` answering over real HTTP."""
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from core.localnet import free_port, wait_until_up
 from core.api import create_app
 from core.domain.roles import Actor
 from core.models import AuditEvent, MediaItem
@@ -107,20 +106,13 @@ def test_verify_by_content_version_id_fetches_from_the_org(tmp_path, emu):
 
 def test_core_serve_answers_over_http(sqlite_app, tmp_path):
     _, key = create_api_key(sqlite_app.uow(), actor=ADMIN, name="http")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": sqlite_app.settings.database_url, "RD_VAR_DIR": str(tmp_path),
            "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode()}
     server = subprocess.Popen([sys.executable, "-m", "core", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", timeout=30)
         response = requests.post(f"http://127.0.0.1:{port}/v1/verify", headers={"X-API-Key": key}, timeout=60,
                                  files={"file": ("doc.png", io.BytesIO(b"\x89PNG\r\n\x1a\nnot really"), "image/png")})
         assert response.status_code == 200 and response.json()["risk"] == "unscannable"

@@ -1,12 +1,12 @@
 """The worker's loops against the emulator: every uploaded file verified and written back,
 health published, /metrics served, a clean stop."""
 import dataclasses
-import socket
 import time
 
 import requests
 from sqlalchemy import func, select
 
+from core.localnet import free_port
 from core.bootstrap import build, migrate
 from core.models import MediaItem, OutboxEntry
 from core.queries.health import health
@@ -14,12 +14,6 @@ from core.verification.corpus import genuine_photo, metadata_samples
 from core.worker import Worker, WorkerOptions
 from tests.conftest import make_settings
 from tests.sf import DOMAIN, settings_for
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(condition, timeout=120.0):
