@@ -1,13 +1,11 @@
-"""Reference preprocessing for every model in data/models/: numpy and Pillow only, so a runtime can
-copy it exactly. Both shipped models take NCHW float32 RGB in [0, 1], 128x128, and do their own
+"""Reference preprocessing for every model in data/models/: numpy and Pillow, plus the runtime's tile
+grid, so another runtime can copy it exactly. Both shipped models take NCHW float32 RGB in [0, 1], 128x128, and do their own
 normalisation inside the graph.
 
 Never resize an image before scoring: resampling erases (or creates) the very traces the models
 read. Score native-resolution 128x128 tiles instead.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from PIL import Image
@@ -29,12 +27,8 @@ def batch_from_crops(crops: np.ndarray) -> np.ndarray:
 
 def tiles(rgb: np.ndarray, max_side: int = 3) -> np.ndarray:
     """A grid of up to max_side x max_side native-resolution 128x128 tiles spread over the image,
-    as a model-ready batch. Sides shorter than 128 are reflect-padded."""
-    h, w = rgb.shape[:2]
-    if h < SIZE or w < SIZE:
-        rgb = np.pad(rgb, ((0, max(0, SIZE - h)), (0, max(0, SIZE - w)), (0, 0)), mode="reflect")
-        h, w = rgb.shape[:2]
-    ys = np.linspace(0, h - SIZE, min(max_side, math.ceil(h / SIZE))).round().astype(int)
-    xs = np.linspace(0, w - SIZE, min(max_side, math.ceil(w / SIZE))).round().astype(int)
-    crops = np.stack([rgb[y:y + SIZE, x:x + SIZE] for y in ys for x in xs])
-    return batch_from_crops(np.ascontiguousarray(crops))
+    as a model-ready batch. Sides shorter than 128 are reflect-padded. The grid is the runtime's own
+    (core/verification/onnx_models.py `tile_grid`), so training, evaluation and scanning cannot drift."""
+    from core.verification.onnx_models import tile_grid
+
+    return batch_from_crops(tile_grid(rgb, (SIZE, SIZE), max_side)[0])

@@ -142,7 +142,7 @@ class LoadedModel:
 
 
 def tile_grid(rgb: np.ndarray, size: tuple[int, int], max_side: int = 3) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Native-resolution tiles spread over the image (the same rule as training/preprocess.py)."""
+    """Native-resolution tiles spread over the image; training/preprocess.py's `tiles` uses this too."""
     th, tw = size
     h, w = rgb.shape[:2]
     if h < th or w < tw:
