@@ -191,6 +191,10 @@ def _salesforce(values: dict) -> SalesforceSettings | None:
     return SalesforceSettings(**{k: v for k, v in raw.items() if v is not None}, fields=fields)
 
 
+def _truthy(raw: str | None, default: bool) -> bool:
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
 SMTP_KEYS = {  # setting -> environment variable
     "host": "RD_SMTP_HOST", "port": "RD_SMTP_PORT", "username": "RD_SMTP_USERNAME",
     "password": "RD_SMTP_PASSWORD", "from_address": "RD_SMTP_FROM", "starttls": "RD_SMTP_STARTTLS",
@@ -208,12 +212,8 @@ def _smtp(values: dict) -> SmtpSettings | None:
     if "port" in typed:
         typed["port"] = int(typed["port"])
     if "starttls" in typed:
-        typed["starttls"] = typed["starttls"].strip().lower() in {"1", "true", "yes", "on"}
+        typed["starttls"] = _truthy(typed["starttls"], True)
     return SmtpSettings(**typed)
-
-
-def _truthy(raw: str | None, default: bool) -> bool:
-    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _access(values: dict) -> AccessSettings:
@@ -262,13 +262,13 @@ def load_settings() -> Settings:
         var_dir=var_dir,
         audit_key=_audit_key(_lookup(values, "RD_AUDIT_KEY", "audit", "key"), var_dir),
         # The demo org runs when asked for, or when no real org is configured.
-        demo_mode=(demo or ("false" if salesforce else "true")).lower() in {"1", "true", "yes"},
+        demo_mode=_truthy(demo, default=salesforce is None),
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
         smtp=_smtp(values),
         access=_access(values),
         preemptive=PreemptiveSettings(
-            enabled=(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled") or "false").lower() in {"1", "true", "yes"},
+            enabled=_truthy(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled"), False),
             backlog_s=float(_lookup(values, "RD_PREEMPTIVE_BACKLOG_S", "preemptive", "backlog_s") or 300),
             api_floor=float(_lookup(values, "RD_PREEMPTIVE_API_FLOOR", "preemptive", "api_floor") or 0.10),
             objects=tuple((_lookup(values, "RD_PREEMPTIVE_OBJECTS", "preemptive", "objects") or "KYC_Check__c")
