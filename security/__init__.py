@@ -1,1 +1,2 @@
-"""Security checks run by the test suite: see security/check.py and security/accepted.toml."""
+"""Security checks: security/check.py (bandit, run by `make test`) and security/audit.py (known
+vulnerabilities in the pins, `make audit`), both judged against security/accepted.toml."""

@@ -1,1 +1,1 @@
-"""The security checks of security/check.py: bandit and the dependency audit, against security/accepted.toml."""
+"""The security check of the code (security/check.py) and the dependency audit (security/audit.py), against security/accepted.toml."""
