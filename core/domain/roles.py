@@ -42,7 +42,9 @@ class Action(StrEnum):
     CONTACTS_MANAGE = "contacts.manage"
     APIKEYS_MANAGE = "apikeys.manage"
     INCIDENT_DECLARE = "incident.declare"
-    INCIDENT_UPDATE = "incident.update"  # status, roles, timestamps, linked items, notes
+    INCIDENT_UPDATE = "incident.update"  # status, roles, first recording of clock moments, items, notes
+    INCIDENT_CORRECT_MOMENTS = "incident.correct_moments"  # change a recorded moment that starts a clock
+    CLOCK_RECORD_SUBMISSION = "clock.record_submission"  # a notification made outside Response Desk
     INCIDENT_READ = "incident.read"
     EVIDENCE_EXPORT = "evidence.export"
     MESSAGE_DRAFT = "message.draft"
@@ -81,6 +83,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     A.INCIDENT_DECLARE: _RESPONDERS,
     A.INCIDENT_UPDATE: _RESPONDERS,
     A.INCIDENT_READ: _EVERY_HUMAN | {R.SYSTEM},
+    # Moving a moment moves a legal deadline: compliance decides, with a reason on the trail.
+    A.INCIDENT_CORRECT_MOMENTS: frozenset({R.COMPLIANCE_LEAD}),
+    A.CLOCK_RECORD_SUBMISSION: frozenset({R.COMPLIANCE_LEAD}),
     A.EVIDENCE_EXPORT: frozenset({R.RESPONDER, R.COMPLIANCE_LEAD, R.AUDITOR}),
     A.MESSAGE_DRAFT: _RESPONDERS,
     A.MESSAGE_SEND_INTERNAL: _RESPONDERS,
@@ -90,9 +95,15 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
 }
 
 
+PROCESS_PREFIXES = ("system:", "cli:")  # identities of our own processes, never of a person
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a signed-in person or the system. Every service call takes one."""
+    """Who is acting: a person (id = their email) or one of our processes (the worker, the API, the
+    operator's console). Every service call takes one. For a person the role here is only what the
+    caller believed: services read the current role and active flag from the account in their own
+    transaction (UnitOfWork.authorize), so a stale session cannot act with an old role."""
 
     id: str
     role: Role
@@ -100,6 +111,16 @@ class Actor:
     @classmethod
     def system(cls, component: str = "worker") -> "Actor":
         return cls(id=f"system:{component}", role=Role.SYSTEM)
+
+    @classmethod
+    def console(cls, os_user: str, role: Role) -> "Actor":
+        """Whoever holds a shell on the server, acting through `python -m core`."""
+        return cls(id=f"cli:{os_user}", role=role)
+
+    @property
+    def is_person(self) -> bool:
+        """People are known by email; an id with '@' is a person whatever prefix it carries."""
+        return "@" in self.id or not self.id.startswith(PROCESS_PREFIXES)
 
 
 def may(actor: Actor, action: Action) -> bool:

@@ -8,9 +8,10 @@ import pandas as pd
 from sqlalchemy import String, and_, cast, exists, func, or_, select
 
 from core.adapters.db import Database
+from core.adapters.people import authorize_read
 from core.clock import utcnow
 from core.domain.lifecycle import HELD, UNVERIFIED, ItemState
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.models import AuditEvent, Decision, HashBankEntry, MediaItem, Signal, User, Verdict
 from core.queries.sql import FLAGGED_RISKS, QUIET_LABELS, minute_of
 
@@ -192,7 +193,7 @@ def record_url(org_base: str | None, record_id: str) -> str | None:
 def item_detail(db: Database, *, actor: Actor, item_id: int) -> dict | None:
     """Everything the item view shows, as plain data. Text fields are returned as they are: the
     page renders them as text, never as HTML."""
-    require(actor, Action.ITEM_READ)
+    authorize_read(db, actor, Action.ITEM_READ)
     with db.reader() as s:
         item = s.get(MediaItem, item_id)
         if item is None:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from core.adapters.db import Database
 from core.clock import utcnow
 from core.domain.errors import NotFound
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.models import ApiKey
 from core.services.uow import UnitOfWork
 
@@ -23,11 +23,11 @@ def key_hash(key: str) -> str:
 
 def create_api_key(uow: UnitOfWork, *, actor: Actor, name: str, rate_per_minute: int = 120) -> tuple[int, str]:
     """Returns (id, key). The key is shown this once and never stored."""
-    require(actor, Action.APIKEYS_MANAGE)
     if not name.strip():
         raise ValueError("an API key needs a name saying who uses it")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with uow:
+        actor = uow.authorize(actor, Action.APIKEYS_MANAGE)
         row = ApiKey(name=name.strip(), prefix=key[:10], key_hash=key_hash(key), rate_per_minute=rate_per_minute,
                      created_by=actor.id)
         uow.session.add(row)
@@ -39,8 +39,8 @@ def create_api_key(uow: UnitOfWork, *, actor: Actor, name: str, rate_per_minute:
 
 
 def revoke_api_key(uow: UnitOfWork, *, actor: Actor, key_id: int) -> None:
-    require(actor, Action.APIKEYS_MANAGE)
     with uow:
+        actor = uow.authorize(actor, Action.APIKEYS_MANAGE)
         row = uow.session.get(ApiKey, key_id)
         if row is None or row.revoked_at is not None:
             raise NotFound(f"no active API key {key_id}")

@@ -5,17 +5,17 @@ import json
 from pathlib import Path
 from typing import IO, Any, Iterable
 
-from core.adapters import audit_store
+from core.adapters import audit_store, people
 from core.adapters.db import Database
 from core.domain import audit_chain
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.services.uow import UnitOfWork
 
 EXPORT_FORMAT = "response-desk-audit/1"
 
 
 def verify_chain(db: Database, *, actor: Actor, key: bytes | None) -> audit_chain.ChainReport:
-    require(actor, Action.AUDIT_VERIFY)
+    people.authorize_read(db, actor, Action.AUDIT_VERIFY)
     with db.snapshot() as session:
         return audit_store.verify(session, key)
 
@@ -25,7 +25,7 @@ def export_jsonl(uow: UnitOfWork, *, actor: Actor, out: IO[str]) -> audit_chain.
     (who, how many events, which head) as the next event, so the trail shows who took a copy.
 
     The export verifies on its own (hashes and links; seals too for whoever holds the key)."""
-    require(actor, Action.AUDIT_EXPORT)
+    people.authorize_read(uow.db, actor, Action.AUDIT_EXPORT)
     with uow.db.snapshot() as session:
         anchor = audit_store.read_anchor(session)
         out.write(json.dumps({"format": EXPORT_FORMAT, "hash": "sha256 over canonical JSON of "
@@ -37,6 +37,7 @@ def export_jsonl(uow: UnitOfWork, *, actor: Actor, out: IO[str]) -> audit_chain.
             count, head = record["seq"], record["hash"]
         out.write(json.dumps({"end": True, "count": count, "head_hash": head, "anchor": anchor}) + "\n")
     with uow:
+        actor = uow.authorize(actor, Action.AUDIT_EXPORT)
         uow.record(actor, "audit.exported", "audit_trail", "jsonl", after={"count": count, "head_hash": head})
         uow.commit()
     return audit_chain.ChainReport(True, count, head)

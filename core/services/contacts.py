@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from core.domain.errors import NotFound
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.models import Contact
 from core.services.uow import UnitOfWork
 
@@ -31,9 +31,9 @@ def _snapshot(c: Contact) -> dict:
 
 def add_contact(uow: UnitOfWork, *, actor: Actor, name: str, email: str, role: str,
                 organisation: str = "") -> int:
-    require(actor, Action.CONTACTS_MANAGE)
     fields = _clean(name, email, role, organisation)
     with uow:
+        actor = uow.authorize(actor, Action.CONTACTS_MANAGE)
         contact = Contact(**fields)
         uow.session.add(contact)
         uow.session.flush()
@@ -45,9 +45,9 @@ def add_contact(uow: UnitOfWork, *, actor: Actor, name: str, email: str, role: s
 def update_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int, name: str, email: str, role: str,
                    organisation: str = "", active: bool = True) -> None:
     """Edit a contact; `active=False` deactivates it (kept for the record, no longer notified)."""
-    require(actor, Action.CONTACTS_MANAGE)
     fields = _clean(name, email, role, organisation)
     with uow:
+        actor = uow.authorize(actor, Action.CONTACTS_MANAGE)
         contact = uow.session.get(Contact, contact_id)
         if contact is None:
             raise NotFound(f"contact {contact_id} does not exist")
@@ -64,8 +64,8 @@ def update_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int, name: str,
 
 
 def deactivate_contact(uow: UnitOfWork, *, actor: Actor, contact_id: int) -> None:
-    require(actor, Action.CONTACTS_MANAGE)
     with uow:
+        actor = uow.authorize(actor, Action.CONTACTS_MANAGE)
         contact = uow.session.get(Contact, contact_id)
         if contact is None:
             raise NotFound(f"contact {contact_id} does not exist")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core.domain.errors import IllegalTransition, NotFound
 from core.domain.lifecycle import ItemState
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.models import HashBankEntry, MediaItem, Signal
 from core.services.uow import UnitOfWork
 from core.verification import hashbank as bank
@@ -32,9 +32,9 @@ def _insert(uow: UnitOfWork, actor: Actor, entry: bank.BankEntry, item_id: int |
 def add_entry(uow: UnitOfWork, *, actor: Actor, bank_name: str, sha256: str | None = None,
               phash: str | None = None, source: str, note: str = "") -> int | None:
     """Add one entry. Returns its id, or None when the same entry is already in that bank."""
-    require(actor, Action.HASHBANK_MANAGE)
     entry = bank.validate_entry(bank_name, sha256, phash, source, note)
     with uow:
+        actor = uow.authorize(actor, Action.HASHBANK_MANAGE)
         if _exists(uow, entry):
             return None
         row = _insert(uow, actor, entry)
@@ -46,10 +46,10 @@ def add_entry(uow: UnitOfWork, *, actor: Actor, bank_name: str, sha256: str | No
 
 def import_csv(uow: UnitOfWork, *, actor: Actor, fh: TextIO, file_label: str = "CSV") -> tuple[int, int]:
     """Import a whole CSV (bank, sha256, phash, source, note) or nothing. Returns (added, skipped)."""
-    require(actor, Action.HASHBANK_MANAGE)
     entries = bank.read_csv(fh)
     added = skipped = 0
     with uow:
+        actor = uow.authorize(actor, Action.HASHBANK_MANAGE)
         for entry in entries:
             if _exists(uow, entry):
                 skipped += 1
@@ -64,8 +64,8 @@ def import_csv(uow: UnitOfWork, *, actor: Actor, fh: TextIO, file_label: str = "
 
 def export_csv(uow: UnitOfWork, *, actor: Actor, fh: TextIO, bank_name: str | None = None) -> int:
     """Write the bank(s) as CSV; the export itself is audited. Returns the number of rows."""
-    require(actor, Action.HASHBANK_EXPORT)
     with uow:
+        actor = uow.authorize(actor, Action.HASHBANK_EXPORT)
         query = select(HashBankEntry).order_by(HashBankEntry.id)
         if bank_name:
             query = query.where(HashBankEntry.bank == bank_name)
@@ -80,7 +80,7 @@ def bank_confirmed_item(uow: UnitOfWork, *, actor: Actor, item_id: int, decision
     """Inside the confirm service's open unit of work: the confirmed item's SHA-256 and pHash join
     the known-synthetic bank. The pHash is read from the latest hash signal's evidence. Returns the
     new entry id, or None when there was nothing new to add. Does not commit."""
-    require(actor, Action.ITEM_CONFIRM_SYNTHETIC)
+    actor = uow.authorize(actor, Action.ITEM_CONFIRM_SYNTHETIC)
     item = uow.session.get(MediaItem, item_id)
     if item is None:
         raise NotFound(f"media item {item_id} does not exist")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.clock import utcnow
 from core.domain.errors import FourEyesViolation, IllegalTransition, LeaseLost, NotFound, PermissionDenied
 from core.domain.lifecycle import UNVERIFIED, Grounds, ItemState, Risk, check_transition, state_after_scan
-from core.domain.roles import Action, Actor, Role, may, require
+from core.domain.roles import Action, Actor, Role, may
 from core.domain.scan import ScanOutcome
 from core.models import Decision, MediaItem, Quarantine, Signal, User, Verdict
 from core.services import salesforce_sync as sf
@@ -23,7 +23,9 @@ CONFIRM_REASON_CODES = ("generator_traces", "known_synthetic_match", "provenance
 
 
 def _load(uow: UnitOfWork, item_id: int) -> MediaItem:
-    item = uow.session.get(MediaItem, item_id)
+    """The item, locked until the transaction ends (PostgreSQL: a second decider waits, then sees
+    the first one's result; SQLite's write transaction already holds the database)."""
+    item = uow.session.get(MediaItem, item_id, with_for_update=True)
     if item is None:
         raise NotFound(f"media item {item_id} does not exist")
     return item
@@ -47,8 +49,8 @@ def register_item(uow: UnitOfWork, *, actor: Actor, source: str, external_id: st
                   uploaded_at: datetime | None = None, linked_records: Iterable[dict] = (),
                   provenance: dict | None = None) -> int:
     """Record a new file. Registering the same (source, external_id) twice changes nothing."""
-    require(actor, Action.ITEM_REGISTER)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_REGISTER)
         existing = uow.session.execute(select(MediaItem.id).where(
             MediaItem.source == source, MediaItem.external_id == external_id)).scalar_one_or_none()
         if existing is not None:
@@ -69,8 +71,8 @@ def register_item(uow: UnitOfWork, *, actor: Actor, source: str, external_id: st
 
 
 def begin_scan(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
-    require(actor, Action.ITEM_BEGIN_SCAN)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_BEGIN_SCAN)
         item = _load(uow, item_id)
         item.scan_attempts += 1
         _move(uow, actor, item, ItemState.SCANNING, "item.scan_started",
@@ -83,8 +85,8 @@ def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: 
                        lease_owner: str | None = None) -> ItemState:
     """Store the verdict and its signals, then move the item to clean or quarantined.
     With `lease_owner`, only the current holder of the item's scan lease may record."""
-    require(actor, Action.ITEM_RECORD_SCAN)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_RECORD_SCAN)
         item = _load(uow, item_id)
         if lease_owner is not None and item.lease_owner != lease_owner:
             raise LeaseLost(f"item {item_id}'s scan lease is held by {item.lease_owner}, not {lease_owner}")
@@ -147,8 +149,8 @@ def _end_hold(uow: UnitOfWork, actor: Actor, item: MediaItem, hold: Quarantine) 
 def hold_preemptively(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str) -> bool:
     """Fail closed under pressure: cut an unverified file's links until its verdict is in.
     Returns False when there is nothing to hold (already verified, or already held)."""
-    require(actor, Action.ITEM_QUARANTINE)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_QUARANTINE)
         item = _load(uow, item_id)
         if ItemState(item.state) not in UNVERIFIED or _preemptive_hold(uow, item_id) is not None:
             return False
@@ -165,10 +167,10 @@ def hold_preemptively(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: st
 
 def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str) -> None:
     """A person (or a later bank match) holds a file that had passed."""
-    require(actor, Action.ITEM_QUARANTINE)
     if not reason.strip():
         raise ValueError("a quarantine needs a reason")
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_QUARANTINE)
         item = _load(uow, item_id)
         _move(uow, actor, item, ItemState.QUARANTINED, "item.quarantined", reason=reason)
         quarantine = Quarantine(item_id=item.id, reason=reason, started_by=actor.id)
@@ -181,8 +183,8 @@ def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str)
 
 
 def start_review(uow: UnitOfWork, *, actor: Actor, item_id: int) -> None:
-    require(actor, Action.ITEM_START_REVIEW)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_START_REVIEW)
         item = _load(uow, item_id)
         check_transition(ItemState(item.state), ItemState.IN_REVIEW)
         item.assignee = actor.id
@@ -195,8 +197,8 @@ ASSIGNABLE_STATES = frozenset({ItemState.QUARANTINED, ItemState.IN_REVIEW})
 
 def assign_item(uow: UnitOfWork, *, actor: Actor, item_id: int, assignee: str) -> None:
     """A lead hands a held item to a reviewer. The state does not change: the reviewer claims it."""
-    require(actor, Action.ITEM_ASSIGN)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_ASSIGN)
         item = _load(uow, item_id)
         if ItemState(item.state) not in ASSIGNABLE_STATES:
             raise IllegalTransition(f"item {item.id} is {item.state}: only held items wait for a reviewer")
@@ -214,8 +216,8 @@ def assign_item(uow: UnitOfWork, *, actor: Actor, item_id: int, assignee: str) -
 
 
 def return_to_queue(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str = "") -> None:
-    require(actor, Action.ITEM_RETURN_TO_QUEUE)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_RETURN_TO_QUEUE)
         item = _load(uow, item_id)
         check_transition(ItemState(item.state), ItemState.QUARANTINED)
         item.assignee = None
@@ -232,6 +234,17 @@ def _decide(uow: UnitOfWork, actor: Actor, item: MediaItem, kind: str, reason_co
     return decision
 
 
+def _check_claim(uow: UnitOfWork, item: MediaItem, actor: Actor) -> None:
+    """Only the reviewer who holds an item in review decides it, once: two people never decide one
+    item, and a release waiting for its second pair of eyes is not overtaken by another decision."""
+    if ItemState(item.state) is ItemState.IN_REVIEW and item.assignee != actor.id:
+        raise IllegalTransition(f"item {item.id} is in review by {item.assignee or 'nobody'}: "
+                                "only the person who claimed it decides it")
+    if uow.session.execute(select(Decision.id).where(
+            Decision.item_id == item.id, Decision.status == "pending_approval")).first():
+        raise IllegalTransition(f"a release of item {item.id} already awaits a second person's approval")
+
+
 def _check_reason(reason_code: str, allowed: tuple[str, ...], note: str) -> None:
     if reason_code not in allowed:
         raise ValueError(f"reason code must be one of: {', '.join(allowed)}")
@@ -241,11 +254,12 @@ def _check_reason(reason_code: str, allowed: tuple[str, ...], note: str) -> None
 
 def confirm_synthetic(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code: str,
                       note: str = "") -> int:
-    require(actor, Action.ITEM_CONFIRM_SYNTHETIC)
     _check_reason(reason_code, CONFIRM_REASON_CODES, note)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_CONFIRM_SYNTHETIC)
         item = _load(uow, item_id)
         check_transition(ItemState(item.state), ItemState.CONFIRMED_SYNTHETIC, Grounds(human_decision=True))
+        _check_claim(uow, item, actor)
         decision = _decide(uow, actor, item, "confirm_synthetic", reason_code, note)
         item.decided_at = decision.decided_at
         _move(uow, actor, item, ItemState.CONFIRMED_SYNTHETIC, "item.confirmed_synthetic",
@@ -291,15 +305,12 @@ def request_release(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code:
                     note: str = "") -> tuple[int, bool]:
     """Release an item under review. A high-risk verdict needs a second person's approval:
     then the decision waits and the item stays in review. Returns (decision id, released)."""
-    require(actor, Action.ITEM_REQUEST_RELEASE)
     _check_reason(reason_code, RELEASE_REASON_CODES, note)
     with uow:
+        actor = uow.authorize(actor, Action.ITEM_REQUEST_RELEASE)
         item = _load(uow, item_id)
         check_transition(ItemState(item.state), ItemState.RELEASED, Grounds(human_decision=True))
-        pending = uow.session.execute(select(Decision.id).where(
-            Decision.item_id == item.id, Decision.status == "pending_approval")).first()
-        if pending:
-            raise IllegalTransition(f"a release of item {item.id} already awaits approval")
+        _check_claim(uow, item, actor)
         if _latest_risk(uow, item.id) == Risk.HIGH:
             decision = _decide(uow, actor, item, "release", reason_code, note, status="pending_approval")
             uow.record(actor, "item.release_requested", "media_item", item.id,
@@ -315,9 +326,9 @@ def request_release(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code:
 
 def approve_release(uow: UnitOfWork, *, actor: Actor, decision_id: int) -> None:
     """The second pair of eyes on a high-risk release. Nobody approves their own request."""
-    require(actor, Action.ITEM_APPROVE_RELEASE)
     with uow:
-        decision = uow.session.get(Decision, decision_id)
+        actor = uow.authorize(actor, Action.ITEM_APPROVE_RELEASE)
+        decision = uow.session.get(Decision, decision_id, with_for_update=True)
         if decision is None or decision.kind != "release" or decision.status != "pending_approval":
             raise NotFound(f"no release awaiting approval with id {decision_id}")
         if decision.decided_by == actor.id:

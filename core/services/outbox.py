@@ -72,10 +72,10 @@ def mark_failed(db: Database, entry: OutboxEntry, owner: str, error: str, *, tra
 def requeue_dead_letter(uow, *, actor, entry_id: int) -> None:
     """An admin sends a dead letter round again (after fixing what made it fail)."""
     from core.domain.errors import NotFound
-    from core.domain.roles import Action, require
+    from core.domain.roles import Action
 
-    require(actor, Action.SETTINGS_MANAGE)
     with uow:
+        actor = uow.authorize(actor, Action.SETTINGS_MANAGE)
         entry = uow.session.get(OutboxEntry, entry_id)
         if entry is None or entry.status != "dead":
             raise NotFound(f"no dead letter {entry_id}")

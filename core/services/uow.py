@@ -5,6 +5,11 @@
         uow.commit()
 
 Leaving the block without commit() rolls everything back, audit events included.
+
+A person acts only after `uow.authorize(actor, action)` in the same transaction, which reads their
+current role and active flag; `record()` refuses an event by a person this transaction has not
+authorised, so a command that forgets the check fails loudly instead of acting on a stale role.
+Sign-in and sign-out events, whose actor is a claimed identity, go through `record_claim()`.
 """
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.adapters import audit_store
+from core.adapters import audit_store, people
 from core.adapters.db import Database
 from core.clock import utcnow
-from core.domain.roles import Actor
+from core.domain.roles import Action, Actor
 from core.faultpoints import crash_point
 from core.models import OutboxEntry
 
@@ -28,11 +33,12 @@ class UnitOfWork:
         self.correlation_id = correlation_id or uuid.uuid4().hex
         self.session: Session | None = None
         self._events: list[audit_store.PendingEvent] = []
+        self._authorized: set[str] = set()
         self.written_events: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.db.writer()
-        self._events = []
+        self._events, self._authorized = [], set()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -47,11 +53,27 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use it inside `with uow:`")
         return self.session
 
+    def authorize(self, actor: Actor, action: Action) -> Actor:
+        """The actor as their account says now, if that role may do `action` (PermissionDenied
+        otherwise). Use the returned actor from here on."""
+        current = people.authorize(self._open(), actor, action)
+        self._authorized.add(current.id)
+        return current
+
     def record(self, actor: Actor, action: str, object_type: str, object_id: Any, *,
                before: dict | None = None, after: dict | None = None,
                reason: str | None = None, outcome: str = "success") -> None:
+        if actor.is_person and actor.id not in self._authorized:
+            raise RuntimeError(f"{actor.id} was not authorised in this transaction: call uow.authorize first")
+        self.record_claim(actor.id, action, object_type, object_id, before=before, after=after,
+                          reason=reason, outcome=outcome)
+
+    def record_claim(self, actor_id: str, action: str, object_type: str, object_id: Any, *,
+                     before: dict | None = None, after: dict | None = None,
+                     reason: str | None = None, outcome: str = "success") -> None:
+        """An event whose actor is who someone claimed to be (sign-in attempts, sign-outs)."""
         self._events.append(audit_store.PendingEvent(
-            occurred_at=utcnow(), actor=actor.id, action=action, object_type=object_type,
+            occurred_at=utcnow(), actor=actor_id, action=action, object_type=object_type,
             object_id=str(object_id), before=before, after=after, reason=reason, outcome=outcome))
 
     def enqueue(self, kind: str, payload: dict, idempotency_key: str, item_id: int | None = None) -> None:

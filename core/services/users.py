@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.adapters.db import Database
 from core.domain.errors import FourEyesViolation, NotFound
-from core.domain.roles import HUMAN_ROLES, Action, Actor, Role, require
+from core.domain.roles import HUMAN_ROLES, Action, Actor, Role
 from core.models import User
 from core.services.uow import UnitOfWork
 
@@ -21,8 +21,6 @@ def demo_email(role: Role) -> str:
 def create_user(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, display_name: str = "",
                 password_hash: str | None = None) -> int:
     """Admins create accounts; so does the system (demo seeding, the operator's command line)."""
-    if actor.role is not Role.SYSTEM:
-        require(actor, Action.USERS_MANAGE)
     email = email.strip().lower()
     if "@" not in email:
         raise ValueError(f"not an email address: {email!r}")
@@ -30,6 +28,8 @@ def create_user(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, displa
     if role is Role.SYSTEM:
         raise ValueError("the system role is not for people")
     with uow:
+        if actor.is_person or actor.role is not Role.SYSTEM:
+            actor = uow.authorize(actor, Action.USERS_MANAGE)
         if uow.session.execute(select(User.id).where(User.email == email)).first():
             raise ValueError(f"a user with email {email} exists already")
         user = User(email=email, role=role.value, display_name=display_name or email,
@@ -43,7 +43,9 @@ def create_user(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, displa
 
 
 def _user(uow: UnitOfWork, email: str) -> User:
-    user = uow.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    """The account, locked for the rest of the transaction (PostgreSQL: no lost update)."""
+    user = uow.session.execute(select(User).where(User.email == email.strip().lower())
+                               .with_for_update()).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no user {email}")
     return user
@@ -51,13 +53,13 @@ def _user(uow: UnitOfWork, email: str) -> User:
 
 def set_role(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, reason: str) -> None:
     """Admins change a person's role; the person's open sessions pick it up at their next action."""
-    require(actor, Action.USERS_MANAGE)
     role = Role(role)
     if role is Role.SYSTEM:
         raise ValueError("the system role is not for people")
     if not reason.strip():
         raise ValueError("say why the role changes")
     with uow:
+        actor = uow.authorize(actor, Action.USERS_MANAGE)
         user = _user(uow, email)
         if user.email == actor.id:
             raise FourEyesViolation("nobody changes their own role")
@@ -71,10 +73,10 @@ def set_role(uow: UnitOfWork, *, actor: Actor, email: str, role: Role, reason: s
 
 def set_active(uow: UnitOfWork, *, actor: Actor, email: str, active: bool, reason: str) -> None:
     """Deactivating ends the person's sessions at their next action and refuses new sign-ins."""
-    require(actor, Action.USERS_MANAGE)
     if not reason.strip():
         raise ValueError("say why")
     with uow:
+        actor = uow.authorize(actor, Action.USERS_MANAGE)
         user = _user(uow, email)
         if user.email == actor.id and not active:
             raise FourEyesViolation("nobody deactivates their own account")
@@ -88,10 +90,10 @@ def set_active(uow: UnitOfWork, *, actor: Actor, email: str, active: bool, reaso
 
 def unlock(uow: UnitOfWork, *, actor: Actor, email: str, reason: str) -> None:
     """Lift a lockout after failed sign-ins (for example once the person has been called back)."""
-    require(actor, Action.USERS_MANAGE)
     if not reason.strip():
         raise ValueError("say why")
     with uow:
+        actor = uow.authorize(actor, Action.USERS_MANAGE)
         user = _user(uow, email)
         if user.locked_until is not None or user.failed_logins:
             before = {"locked_until": str(user.locked_until) if user.locked_until else None,
@@ -99,6 +101,38 @@ def unlock(uow: UnitOfWork, *, actor: Actor, email: str, reason: str) -> None:
             user.locked_until, user.failed_logins = None, 0
             uow.session.add(user)
             uow.record(actor, "user.unlocked", "user", user.id, before=before, reason=reason)
+        uow.commit()
+
+
+DEMO_OFF_REASON = "demo mode is off: demo accounts sign in without a password"
+
+
+def sync_demo_accounts(db: Database, uow_factory: Callable[[], UnitOfWork], *, demo_mode: bool) -> list[str]:
+    """At start-up: in demo mode one demo account per role exists and is active; otherwise every demo
+    account is deactivated (audited), so none of them can act however a session was obtained.
+    Returns the emails changed."""
+    if demo_mode:
+        changed = ensure_demo_users(db, uow_factory)
+        with db.reader() as s:
+            off = list(s.execute(select(User.email).where(User.email.like(f"%@{DEMO_DOMAIN}"), ~User.active)).scalars())
+        for email in off:
+            _set_active_as_system(uow_factory(), email, True, "demo mode is on")
+        return changed + off
+    with db.reader() as s:
+        on = list(s.execute(select(User.email).where(User.email.like(f"%@{DEMO_DOMAIN}"), User.active)).scalars())
+    for email in on:
+        _set_active_as_system(uow_factory(), email, False, DEMO_OFF_REASON)
+    return on
+
+
+def _set_active_as_system(uow: UnitOfWork, email: str, active: bool, reason: str) -> None:
+    with uow:
+        user = _user(uow, email)
+        if user.active != active:
+            user.active = active
+            uow.session.add(user)
+            uow.record(Actor.system("startup"), "user.activated" if active else "user.deactivated", "user",
+                       user.id, before={"active": not active}, after={"active": active}, reason=reason)
         uow.commit()
 
 
