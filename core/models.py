@@ -52,6 +52,16 @@ class User(SQLModel, table=True):
     last_login_at: Optional[datetime] = when()
 
 
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins per client (browser address, or session): a pause after too many."""
+
+    __tablename__ = "sign_in_throttle"
+    client: str = Field(primary_key=True, max_length=128)
+    failures: int = 0
+    window_started_at: datetime = when(nullable=False, default_now=True)
+    blocked_until: Optional[datetime] = when()
+
+
 class MediaItem(SQLModel, table=True):
     __tablename__ = "media_item"
     __table_args__ = (
@@ -151,8 +161,10 @@ class Incident(SQLModel, table=True):
     compliance_lead: Optional[str] = Field(default=None, max_length=320)
     declared_by: str = Field(max_length=320)
     declared_at: datetime = when(index=True, nullable=False, default_now=True)
+    # The moments that start regulatory clocks: recorded once; only a compliance lead corrects them.
     aware_at: Optional[datetime] = when()
-    classified_at: Optional[datetime] = when()
+    classified_at: Optional[datetime] = when()  # classified as major (DORA)
+    determined_at: Optional[datetime] = when()  # determined to be a cybersecurity incident (NYDFS)
     resolved_at: Optional[datetime] = when()
     closed_at: Optional[datetime] = when()
 
@@ -193,6 +205,22 @@ class Communication(SQLModel, table=True):
     channel: str = Field(default="email", max_length=16)  # email (SMTP) | salesforce (emailSimple)
     clock_rule: Optional[str] = Field(default=None, max_length=64)  # the regulatory clock it satisfies
     sent_by: Optional[str] = Field(default=None, max_length=320)
+
+
+class ClockSubmission(SQLModel, table=True):
+    """A notification made outside Response Desk (a regulator's portal, a phone call with a case
+    number) that satisfies a clock rule, recorded by a compliance lead."""
+
+    __tablename__ = "clock_submission"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    clock_rule: str = Field(max_length=64)
+    submitted_at: datetime = when(nullable=False)
+    channel: str = Field(max_length=200)
+    reference: str = Field(max_length=200)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(max_length=320)
+    recorded_at: datetime = when(nullable=False, default_now=True)
 
 
 class Delivery(SQLModel, table=True):

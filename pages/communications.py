@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.domain.clocks import load_rules
-from core.domain.incidents import Audience, is_external
+from core.domain.incidents import Audience
 from core.domain.roles import Action, may
 from core.queries import incidents as q
 from core.services import communications, messages
@@ -72,8 +72,9 @@ def _save(comm_id: int) -> None:
 
 
 def _act(fn, comm_id: int, done) -> None:
+    extra = {"internal_domains": app().settings.internal_domains} if fn is communications.send else {}
     run_action(fn, done=done, token=f"{fn.__name__}-{comm_id}" if fn is communications.send else None,
-               uow=app().uow(), actor=actor, communication_id=comm_id)
+               uow=app().uow(), actor=actor, communication_id=comm_id, **extra)
 
 
 def editor(message: dict) -> None:
@@ -94,9 +95,10 @@ def editor(message: dict) -> None:
 
 
 def approval_and_send(message: dict) -> None:
-    cid, external = message["id"], is_external(message["audience"])
+    cid = message["id"]
+    reasons = communications.approval_needed(app().db, cid, app().settings.internal_domains)
     cols = st.columns(3)
-    if external:
+    if reasons:
         cols[0].button("Request approval", key=f"request-{cid}", disabled=message["status"] != "draft"
                        or not may(actor, Action.MESSAGE_DRAFT), on_click=_act,
                        args=(communications.request_approval, cid, "Approval requested."))
@@ -104,12 +106,13 @@ def approval_and_send(message: dict) -> None:
                        disabled=message["status"] not in ("draft", "pending_approval")
                        or not may(actor, Action.MESSAGE_APPROVE_EXTERNAL),
                        on_click=_act, args=(communications.approve, cid, "Approved for sending."))
-    needed = Action.MESSAGE_SEND_EXTERNAL if external else Action.MESSAGE_SEND_INTERNAL
+    needed = Action.MESSAGE_SEND_EXTERNAL if reasons else Action.MESSAGE_SEND_INTERNAL
     cols[2].button("Send", type="primary", key=f"send-{cid}", disabled=not may(actor, needed)
-                   or (external and message["status"] != "approved"),
+                   or (bool(reasons) and message["status"] != "approved"),
                    on_click=_act, args=(communications.send, cid, lambda r: r.message))
-    if external and message["status"] != "approved" and message["status"] not in communications.ALREADY_SENT:
-        st.caption("External message: a compliance lead who did not write or edit it must approve it first.")
+    if reasons and message["status"] != "approved" and message["status"] not in communications.ALREADY_SENT:
+        st.caption("A compliance lead who did not write or edit this message must approve it first: "
+                   + "; ".join(reasons) + ".")
 
 
 @st.fragment(run_every=3)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "regulatory_clocks.toml"
-TIMESTAMPS = ("aware_at", "classified_at")  # recorded on the incident
+TIMESTAMPS = ("aware_at", "classified_at", "determined_at")  # recorded on the incident, once each
 SENT_FIRST, SENT_LAST = "sent_first:", "sent_last:"  # started by a message that satisfied another rule
 
 
@@ -67,6 +67,7 @@ class ClockFacts:
     severity: str
     aware_at: datetime | None = None
     classified_at: datetime | None = None
+    determined_at: datetime | None = None
     sent: Mapping[str, list[datetime]] = field(default_factory=dict)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Iterable
 
 from core.domain.errors import IllegalTransition
 
@@ -85,8 +86,51 @@ CONTACT_ROLES = ("dpo", "regulator", "compliance_oncall", "salesforce_admin", "e
                  "legal", "law_enforcement")
 
 
+INTERNAL_CONTACT_ROLES = frozenset(role for audience, roles in AUDIENCE_CONTACT_ROLES.items()
+                                    if audience not in EXTERNAL_AUDIENCES for role in roles)
+
+
 def is_external(audience: Audience | str) -> bool:
     return Audience(audience) in EXTERNAL_AUDIENCES
+
+
+def is_internal_address(email: str, internal_contacts: frozenset[str], internal_domains: Iterable[str]) -> bool:
+    """A recipient inside the firm: a directory contact with an internal role, or an address in one
+    of the firm's own domains (or their subdomains). Everyone else is outside."""
+    email = email.strip().lower()
+    domain = email.rpartition("@")[2]
+    return email in internal_contacts or any(
+        domain == d or domain.endswith("." + d) for d in (d.strip().lower().lstrip("@") for d in internal_domains) if d)
+
+
+def approval_reasons(audience: Audience | str, recipients: Iterable[str], clock_rule: str | None,
+                     internal_contacts: frozenset[str], internal_domains: Iterable[str]) -> list[str]:
+    """Why a message needs a compliance lead's approval before it leaves; [] when it needs none.
+    The recipients decide, whatever the audience label says."""
+    reasons = []
+    if is_external(audience):
+        reasons.append(f"it is addressed to {Audience(audience).value.replace('_', ' ')}")
+    domains = tuple(internal_domains)
+    outside = [r for r in recipients if not is_internal_address(r, internal_contacts, domains)]
+    if outside:
+        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+        reasons.append(f"it goes outside the firm ({', '.join(outside[:3])}{more})")
+    if clock_rule:
+        reasons.append(f"it stops the regulatory clock {clock_rule}")
+    return reasons
+
+
+def clock_rule_problem(rule_id: str, rule_audience: str, audience: Audience | str, recipients: Iterable[str],
+                       audience_contacts: frozenset[str]) -> str | None:
+    """Why a message cannot stop this clock (None when it can): it must go to the rule's audience,
+    and, where the directory names that audience's contacts, to at least one of them."""
+    if Audience(audience).value != rule_audience:
+        return (f"the clock {rule_id} is stopped by a message to {rule_audience.replace('_', ' ')}, not by one "
+                f"to {Audience(audience).value.replace('_', ' ')}")
+    if AUDIENCE_CONTACT_ROLES[Audience(audience)] and not {r.strip().lower() for r in recipients} & audience_contacts:
+        return (f"the clock {rule_id} is stopped only by a message to a {rule_audience.replace('_', ' ')} contact "
+                "from the directory: add one as a recipient")
+    return None
 
 
 @dataclass(frozen=True)

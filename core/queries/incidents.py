@@ -14,8 +14,8 @@ from core.domain import clocks as clock_rules
 from core.domain.errors import NotFound
 from core.domain.incidents import AUDIENCE_CONTACT_ROLES, SEVERITY_DEFINITIONS, Audience, Reference, \
     Severity, affected_customers
-from core.models import AuditEvent, Communication, Contact, Decision, Delivery, Incident, IncidentItem, \
-    IncidentNote, MediaItem, Signal, Verdict
+from core.models import AuditEvent, ClockSubmission, Communication, Contact, Decision, Delivery, Incident, \
+    IncidentItem, IncidentNote, MediaItem, Signal, Verdict
 
 INCIDENT_COLUMNS = ["id", "title", "severity", "status", "commander", "declared_at"]
 COMMUNICATION_COLUMNS = ["id", "incident_id", "template", "audience", "subject", "status", "author",
@@ -154,19 +154,29 @@ def contacts_for_audience(db: Database, audience: str) -> list[dict]:
 
 
 # -- regulatory clocks ----------------------------------------------------------------------------
-def _sent_by_rule(s, incident_ids: list[int]) -> dict[int, dict[str, list[datetime]]]:
+def _sent_by_rule(s, incident_ids: list[int], rules) -> dict[int, dict[str, list[datetime]]]:
+    """When each clock rule was satisfied: by a sent message that a compliance lead approved and that
+    went to the rule's audience, or by a submission made outside Response Desk and recorded here."""
+    audience = {r.id: r.audience for r in rules}
     sent: dict[int, dict[str, list[datetime]]] = {i: {} for i in incident_ids}
-    for incident_id, rule, at in s.execute(select(
-            Communication.incident_id, Communication.clock_rule, Communication.sent_at).where(
+    for incident_id, rule, to, at in s.execute(select(
+            Communication.incident_id, Communication.clock_rule, Communication.audience, Communication.sent_at).where(
             Communication.incident_id.in_(incident_ids), Communication.clock_rule.is_not(None),
-            Communication.status == "sent", Communication.sent_at.is_not(None))).all():
+            Communication.status == "sent", Communication.sent_at.is_not(None),
+            Communication.approved_by.is_not(None))).all():
+        if audience.get(rule) == to:
+            sent[incident_id].setdefault(rule, []).append(at)
+    for incident_id, rule, at in s.execute(select(
+            ClockSubmission.incident_id, ClockSubmission.clock_rule, ClockSubmission.submitted_at).where(
+            ClockSubmission.incident_id.in_(incident_ids))).all():
         sent[incident_id].setdefault(rule, []).append(at)
     return sent
 
 
 def _clock_records(incident_row, sent: dict, rules, now: datetime) -> list[dict]:
     facts = clock_rules.ClockFacts(severity=incident_row.severity, aware_at=incident_row.aware_at,
-                                   classified_at=incident_row.classified_at, sent=sent)
+                                   classified_at=incident_row.classified_at,
+                                   determined_at=incident_row.determined_at, sent=sent)
     return [status.__dict__.copy() for status in clock_rules.evaluate_all(rules, facts, now)]
 
 
@@ -177,7 +187,7 @@ def incident_clocks(db: Database, incident_id: int, now: datetime | None = None,
         row = s.get(Incident, incident_id)
         if row is None:
             raise NotFound(f"incident {incident_id} does not exist")
-        return _clock_records(row, _sent_by_rule(s, [incident_id])[incident_id], rules, now or utcnow())
+        return _clock_records(row, _sent_by_rule(s, [incident_id], rules)[incident_id], rules, now or utcnow())
 
 
 def active_incidents_with_clocks(db: Database, now: datetime | None = None,
@@ -189,7 +199,7 @@ def active_incidents_with_clocks(db: Database, now: datetime | None = None,
     with db.reader() as s:
         rows = s.execute(select(Incident).where(Incident.status.in_(OPEN_STATUSES))
                          .order_by(Incident.severity, Incident.declared_at.desc())).scalars().all()
-        sent = _sent_by_rule(s, [r.id for r in rows])
+        sent = _sent_by_rule(s, [r.id for r in rows], rules)
         return [{"id": r.id, "reference": str(Reference(r.id)), "title": r.title, "severity": r.severity,
                  "status": r.status, "declared_at": r.declared_at,
                  "clocks": _clock_records(r, sent[r.id], rules, now)} for r in rows]

@@ -17,8 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from core.adapters.smtp import check_address, check_subject
 from core.clock import utcnow
 from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound
-from core.domain.incidents import Audience, is_external
-from core.domain.roles import Action, Actor, require
+from core.adapters import people as people_check
+from core.domain.clocks import load_rules
+from core.domain.incidents import AUDIENCE_CONTACT_ROLES, INTERNAL_CONTACT_ROLES, Audience, approval_reasons, \
+    clock_rule_problem
+from core.domain.roles import Action, Actor
 from core.models import AuditEvent, Communication, Contact, Delivery
 from core.queries import incidents as q
 from core.services import messages
@@ -57,17 +60,53 @@ def _load(uow: UnitOfWork, communication_id: int, lock: bool = False) -> Communi
     return found
 
 
+def _directory(session, roles: Iterable[str]) -> frozenset[str]:
+    return frozenset(e.lower() for e in session.execute(select(Contact.email).where(
+        Contact.active, Contact.role.in_(tuple(roles)))).scalars())
+
+
+def _approval_reasons(session, c: Communication, internal_domains: Iterable[str]) -> list[str]:
+    return approval_reasons(c.audience, [r["email"] for r in c.recipients], c.clock_rule,
+                            _directory(session, INTERNAL_CONTACT_ROLES), internal_domains)
+
+
+def _clock_problem(session, c: Communication, rules) -> str | None:
+    if c.clock_rule is None:
+        return None
+    rule = next((r for r in rules if r.id == c.clock_rule), None)
+    if rule is None:
+        return f"no regulatory clock rule {c.clock_rule!r}"
+    return clock_rule_problem(rule.id, rule.audience, c.audience, [r["email"] for r in c.recipients],
+                              _directory(session, AUDIENCE_CONTACT_ROLES[Audience(c.audience)]))
+
+
+def approval_needed(db, communication_id: int, internal_domains: Iterable[str] = ()) -> list[str]:
+    """Why this message needs a compliance lead's approval before it is sent ([] when it does not)."""
+    with db.reader() as s:
+        return _approval_reasons(s, _get(s, communication_id), internal_domains)
+
+
+def _get(session, communication_id: int) -> Communication:
+    found = session.get(Communication, communication_id)
+    if found is None:
+        raise NotFound(f"message {communication_id} does not exist")
+    return found
+
+
 def create_draft(uow: UnitOfWork, *, actor: Actor, incident_id: int, template: str, idempotency_key: str,
                  audience: str | None = None, recipients: Iterable[dict | str] | None = None,
-                 channel: str = "email", clock_rule: str | None = "", dashboard_url: str = "http://localhost:8501") -> int:
+                 channel: str = "email", clock_rule: str | None = "", dashboard_url: str = "http://localhost:8501",
+                 rules=None) -> int:
     """Render the template from the incident's evidence into a draft. The same idempotency key
     returns the draft made the first time. Recipients default to the audience's contacts;
     clock_rule defaults to the template's ("" = default, None = none)."""
-    require(actor, Action.MESSAGE_DRAFT)
+    people_check.authorize_read(uow.db, actor, Action.MESSAGE_DRAFT)
     info = messages.template_info(template)
     audience = Audience(audience or info["audience"]).value
     if channel not in CHANNEL_KINDS:
         raise ValueError(f"channel must be one of {sorted(CHANNEL_KINDS)}")
+    clock_rule = info.get("clock_rule") if clock_rule == "" else clock_rule
+    rules = load_rules() if rules is None else rules
     with uow.db.reader() as s:
         existing = s.execute(select(Communication.id).where(
             Communication.idempotency_key == idempotency_key)).scalar_one_or_none()
@@ -77,11 +116,13 @@ def create_draft(uow: UnitOfWork, *, actor: Actor, incident_id: int, template: s
                                                                    dashboard_url=dashboard_url))
     people = _recipients(recipients if recipients is not None else q.contacts_for_audience(uow.db, audience))
     with uow:
+        actor = uow.authorize(actor, Action.MESSAGE_DRAFT)
         draft = Communication(incident_id=incident_id, template=template, audience=audience,
                               subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
                               prefilled_text=rendered.text, recipients=people, author=actor.id,
-                              idempotency_key=idempotency_key, channel=channel,
-                              clock_rule=info.get("clock_rule") if clock_rule == "" else clock_rule)
+                              idempotency_key=idempotency_key, channel=channel, clock_rule=clock_rule)
+        if problem := _clock_problem(uow.session, draft, rules):
+            raise ValueError(problem)
         uow.session.add(draft)
         uow.session.flush()
         uow.record(actor, "communication.drafted", "communication", draft.id, after={
@@ -93,10 +134,11 @@ def create_draft(uow: UnitOfWork, *, actor: Actor, incident_id: int, template: s
 
 
 def edit_draft(uow: UnitOfWork, *, actor: Actor, communication_id: int, subject: str | None = None,
-               body_text: str | None = None, recipients: Iterable[dict | str] | None = None) -> None:
+               body_text: str | None = None, recipients: Iterable[dict | str] | None = None, rules=None) -> None:
     """Change a draft. An approved message that is edited needs approving again."""
-    require(actor, Action.MESSAGE_DRAFT)
+    rules = load_rules() if rules is None else rules
     with uow:
+        actor = uow.authorize(actor, Action.MESSAGE_DRAFT)
         c = _load(uow, communication_id, lock=True)
         if c.status not in EDITABLE:
             raise IllegalTransition(f"message {c.id} is {c.status}: it can no longer be edited")
@@ -109,6 +151,8 @@ def edit_draft(uow: UnitOfWork, *, actor: Actor, communication_id: int, subject:
             c.body_text, c.body_html = body_text, messages.edited_html(body_text)
         if recipients is not None:
             c.recipients = _recipients(recipients)
+            if problem := _clock_problem(uow.session, c, rules):
+                raise ValueError(problem)
         if c.status in ("pending_approval", "approved"):
             c.status, c.approved_by, c.approved_at = "draft", None, None
         uow.session.add(c)
@@ -120,11 +164,11 @@ def edit_draft(uow: UnitOfWork, *, actor: Actor, communication_id: int, subject:
 
 
 def request_approval(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> None:
-    require(actor, Action.MESSAGE_DRAFT)
+    """Ask a compliance lead to approve. Any draft may ask: one whose recipients are all inside the
+    firm needs no approval to be sent, but its author may want a second pair of eyes anyway."""
     with uow:
+        actor = uow.authorize(actor, Action.MESSAGE_DRAFT)
         c = _load(uow, communication_id, lock=True)
-        if not is_external(c.audience):
-            raise IllegalTransition(f"message {c.id} is internal: it needs no approval")
         if c.status != "draft":
             raise IllegalTransition(f"message {c.id} is {c.status}, not a draft")
         c.status = "pending_approval"
@@ -143,8 +187,8 @@ def _writers(uow: UnitOfWork, c: Communication) -> set[str]:
 
 def approve(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> None:
     """A compliance lead approves an external message that they neither drafted nor edited."""
-    require(actor, Action.MESSAGE_APPROVE_EXTERNAL)
     with uow:
+        actor = uow.authorize(actor, Action.MESSAGE_APPROVE_EXTERNAL)
         c = _load(uow, communication_id, lock=True)
         if c.status not in ("draft", "pending_approval"):
             raise IllegalTransition(f"message {c.id} is {c.status}: nothing to approve")
@@ -162,22 +206,29 @@ def _outbox_key(kind: str, c: Communication, email: str) -> str:
     return f"{kind}:{c.idempotency_key[:40]}:{hashlib.sha256(email.lower().encode()).hexdigest()[:24]}"
 
 
-def send(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> SendResult:
-    """Queue the message for every recipient. Sending again is a no-op that says so."""
-    with uow.db.reader() as s:
-        peek = s.get(Communication, communication_id)
-        if peek is None:
-            raise NotFound(f"message {communication_id} does not exist")
-        external = is_external(peek.audience)
-    require(actor, Action.MESSAGE_SEND_EXTERNAL if external else Action.MESSAGE_SEND_INTERNAL)
+def send(uow: UnitOfWork, *, actor: Actor, communication_id: int, internal_domains: Iterable[str] = (),
+         rules=None) -> SendResult:
+    """Queue the message for every recipient. Sending again is a no-op that says so.
+
+    Whether the message leaves the firm is decided here from its recipients (directory contacts with
+    an internal role and `internal_domains` are inside; everyone else is outside), not from its
+    audience label: a message going outside, to an external audience, or stopping a regulatory clock
+    needs a compliance lead's approval of exactly these words and recipients, and a sender whose role
+    may send outside the firm."""
+    rules = load_rules() if rules is None else rules
     try:
         with uow:
             c = _load(uow, communication_id, lock=True)
+            reasons = _approval_reasons(uow.session, c, internal_domains)
+            actor = uow.authorize(actor, Action.MESSAGE_SEND_EXTERNAL if reasons else Action.MESSAGE_SEND_INTERNAL)
             if c.status in ALREADY_SENT:
                 return SendResult(False, f"Already sent by {c.sent_by}: message {c.id} is {c.status}; "
                                          "nothing was sent again.")
-            if external and c.status != "approved":
-                raise IllegalTransition(f"message {c.id} goes to {c.audience}: a compliance lead must approve it first")
+            if reasons and c.status != "approved":
+                raise IllegalTransition(f"message {c.id} needs a compliance lead's approval first: "
+                                        + "; ".join(reasons))
+            if problem := _clock_problem(uow.session, c, rules):
+                raise IllegalTransition(problem)
             if not c.recipients:
                 raise ValueError(f"message {c.id} has no recipients")
             kind, before = CHANNEL_KINDS[c.channel], c.status
@@ -191,7 +242,8 @@ def send(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> SendResult:
             uow.session.add(c)
             uow.record(actor, "communication.send_requested", "communication", c.id, before={"status": before},
                        after={"status": c.status, "channel": c.channel, "clock_rule": c.clock_rule,
-                              "recipients": [r["email"] for r in c.recipients],
+                              "recipients": [r["email"] for r in c.recipients], "approval": reasons,
+                              "approved_by": c.approved_by,
                               "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest()})
             uow.commit()
             return SendResult(True, f"Message {c.id} queued for {len(c.recipients)} recipient(s).")

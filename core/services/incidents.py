@@ -10,15 +10,15 @@ from sqlalchemy import select
 from core.clock import utcnow
 from core.domain.errors import NotFound
 from core.domain.incidents import IncidentStatus, Severity, check_status_change
-from core.domain.roles import Action, Actor, require
-from core.models import Incident, IncidentItem, IncidentNote, MediaItem, User
+from core.domain.roles import Action, Actor
+from core.models import ClockSubmission, Incident, IncidentItem, IncidentNote, MediaItem, User
 from core.services.uow import UnitOfWork
 
 ROLE_FIELDS = ("commander", "communications_lead", "compliance_lead")
 
 
-def _load(uow: UnitOfWork, incident_id: int) -> Incident:
-    incident = uow.session.get(Incident, incident_id)
+def _load(uow: UnitOfWork, incident_id: int, lock: bool = False) -> Incident:
+    incident = uow.session.get(Incident, incident_id, with_for_update=lock)
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return incident
@@ -47,32 +47,34 @@ def _moment(value: datetime | None, name: str) -> datetime | None:
 
 def declare_incident(uow: UnitOfWork, *, actor: Actor, title: str, severity: str, item_ids: Iterable[int] = (),
                      summary: str = "", aware_at: datetime | None = None,
-                     classified_at: datetime | None = None) -> int:
+                     classified_at: datetime | None = None, determined_at: datetime | None = None) -> int:
     """Open an incident (from selected items or from scratch). The declarer commands until someone
     else is named. Awareness defaults to now: the GDPR and NYDFS clocks start from it."""
-    require(actor, Action.INCIDENT_DECLARE)
     if not title.strip():
         raise ValueError("an incident needs a title")
     severity = Severity(severity).value
     aware_at = _moment(aware_at, "aware_at") or utcnow()
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_DECLARE)
         incident = Incident(title=title.strip()[:300], severity=severity, summary=summary.strip(),
                             commander=actor.id, declared_by=actor.id, aware_at=aware_at,
-                            classified_at=_moment(classified_at, "classified_at"))
+                            classified_at=_moment(classified_at, "classified_at"),
+                            determined_at=_moment(determined_at, "determined_at"))
         uow.session.add(incident)
         uow.session.flush()
         linked = _link(uow, incident, item_ids)
         uow.record(actor, "incident.declared", "incident", incident.id, after={
             "title": incident.title, "severity": severity, "status": incident.status, "items": linked,
             "aware_at": aware_at.isoformat(), "commander": actor.id,
-            "classified_at": incident.classified_at.isoformat() if incident.classified_at else None})
+            **{k: getattr(incident, k).isoformat() for k in ("classified_at", "determined_at")
+               if getattr(incident, k) is not None}})
         uow.commit()
         return incident.id
 
 
 def link_items(uow: UnitOfWork, *, actor: Actor, incident_id: int, item_ids: Iterable[int]) -> list[int]:
-    require(actor, Action.INCIDENT_UPDATE)
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
         incident = _load(uow, incident_id)
         added = _link(uow, incident, item_ids)
         if added:
@@ -82,8 +84,8 @@ def link_items(uow: UnitOfWork, *, actor: Actor, incident_id: int, item_ids: Ite
 
 
 def change_status(uow: UnitOfWork, *, actor: Actor, incident_id: int, status: str, reason: str = "") -> None:
-    require(actor, Action.INCIDENT_UPDATE)
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
         incident = _load(uow, incident_id)
         before = incident.status
         check_status_change(before, status, reason)
@@ -103,10 +105,10 @@ def change_status(uow: UnitOfWork, *, actor: Actor, incident_id: int, status: st
 
 
 def change_severity(uow: UnitOfWork, *, actor: Actor, incident_id: int, severity: str, reason: str) -> None:
-    require(actor, Action.INCIDENT_UPDATE)
     if not reason.strip():
         raise ValueError("changing the severity needs a reason")
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
         incident = _load(uow, incident_id)
         before, incident.severity = incident.severity, Severity(severity).value
         uow.session.add(incident)
@@ -117,10 +119,10 @@ def change_severity(uow: UnitOfWork, *, actor: Actor, incident_id: int, severity
 
 def assign_roles(uow: UnitOfWork, *, actor: Actor, incident_id: int, **people: str | None) -> None:
     """Name the commander, communications lead and compliance lead (user emails; None clears)."""
-    require(actor, Action.INCIDENT_UPDATE)
     if unknown := set(people) - set(ROLE_FIELDS):
         raise ValueError(f"unknown incident roles: {sorted(unknown)}")
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
         incident = _load(uow, incident_id)
         emails = {v.strip().lower() for v in people.values() if v}
         known = set(uow.session.execute(select(User.email).where(User.email.in_(emails), User.active)).scalars())
@@ -136,32 +138,75 @@ def assign_roles(uow: UnitOfWork, *, actor: Actor, incident_id: int, **people: s
         uow.commit()
 
 
-def record_moments(uow: UnitOfWork, *, actor: Actor, incident_id: int, reason: str,
-                   aware_at: datetime | None = None, classified_at: datetime | None = None) -> None:
-    """Set when the firm became aware, or classified the incident (as major under DORA, as a
-    cybersecurity incident under NYDFS). These start legal clocks, so every change needs a reason."""
-    require(actor, Action.INCIDENT_UPDATE)
-    if not reason.strip():
-        raise ValueError("changing the moments that start regulatory clocks needs a reason")
-    changes = {k: _moment(v, k) for k, v in (("aware_at", aware_at), ("classified_at", classified_at)) if v}
+MOMENTS = ("aware_at", "classified_at", "determined_at")  # the incident's clock-starting moments
+
+
+def record_moments(uow: UnitOfWork, *, actor: Actor, incident_id: int, reason: str = "",
+                   aware_at: datetime | None = None, classified_at: datetime | None = None,
+                   determined_at: datetime | None = None) -> None:
+    """Record when the firm became aware, classified the incident as major (DORA) or determined it
+    to be a cybersecurity incident (NYDFS). Each starts legal clocks, so each is recorded once:
+    changing a recorded moment is a correction, for a compliance lead only, with a reason."""
+    given = {"aware_at": aware_at, "classified_at": classified_at, "determined_at": determined_at}
+    changes = {k: _moment(v, k) for k, v in given.items() if v is not None}
     if not changes:
-        raise ValueError("give aware_at or classified_at")
+        raise ValueError("give aware_at, classified_at or determined_at")
     with uow:
-        incident = _load(uow, incident_id)
-        before = {k: getattr(incident, k).isoformat() if getattr(incident, k) else None for k in changes}
-        for name, value in changes.items():
+        incident = _load(uow, incident_id, lock=True)
+        recorded = {k: getattr(incident, k) for k in changes if getattr(incident, k) is not None}
+        corrections = {k for k in recorded if recorded[k] != changes[k]}
+        if corrections:
+            actor = uow.authorize(actor, Action.INCIDENT_CORRECT_MOMENTS)
+            if not reason.strip():
+                raise ValueError("correcting a moment that starts a regulatory clock needs a reason")
+        else:
+            actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
+        new = {k: v for k, v in changes.items() if k not in recorded or k in corrections}
+        if not new:
+            return
+        before = {k: getattr(incident, k).isoformat() if getattr(incident, k) else None for k in new}
+        for name, value in new.items():
             setattr(incident, name, value)
         uow.session.add(incident)
-        uow.record(actor, "incident.moments_recorded", "incident", incident.id, before=before,
-                   after={k: v.isoformat() for k, v in changes.items()}, reason=reason)
+        uow.record(actor, "incident.moments_corrected" if corrections else "incident.moments_recorded",
+                   "incident", incident.id, before=before, after={k: v.isoformat() for k, v in new.items()},
+                   reason=reason.strip() or None)
         uow.commit()
 
 
+def record_submission(uow: UnitOfWork, *, actor: Actor, incident_id: int, clock_rule: str, submitted_at: datetime,
+                      channel: str, reference: str, note: str = "", rules=None) -> int:
+    """A compliance lead records a notification made outside Response Desk (the regulator's portal,
+    a call with a case number). It stops the rule's clock as an approved message would."""
+    from core.domain.clocks import load_rules
+
+    known = {r.id for r in (load_rules() if rules is None else rules)}
+    if clock_rule not in known:
+        raise ValueError(f"no clock rule {clock_rule!r}")
+    if not channel.strip() or not reference.strip():
+        raise ValueError("say how it was submitted and give the reference the recipient issued (case number, "
+                         "portal receipt)")
+    submitted_at = _moment(submitted_at, "submitted_at")
+    with uow:
+        actor = uow.authorize(actor, Action.CLOCK_RECORD_SUBMISSION)
+        _load(uow, incident_id)
+        row = ClockSubmission(incident_id=incident_id, clock_rule=clock_rule, submitted_at=submitted_at,
+                              channel=channel.strip()[:200], reference=reference.strip()[:200], note=note.strip(),
+                              recorded_by=actor.id)
+        uow.session.add(row)
+        uow.session.flush()
+        uow.record(actor, "incident.submission_recorded", "incident", incident_id, after={
+            "submission_id": row.id, "clock_rule": clock_rule, "submitted_at": submitted_at.isoformat(),
+            "channel": row.channel, "reference": row.reference})
+        uow.commit()
+        return row.id
+
+
 def add_note(uow: UnitOfWork, *, actor: Actor, incident_id: int, text: str) -> int:
-    require(actor, Action.INCIDENT_UPDATE)
     if not text.strip():
         raise ValueError("a note needs text")
     with uow:
+        actor = uow.authorize(actor, Action.INCIDENT_UPDATE)
         _load(uow, incident_id)
         note = IncidentNote(incident_id=incident_id, author=actor.id, text=text.strip())
         uow.session.add(note)

@@ -10,9 +10,9 @@ H = timedelta(hours=1)
 RULES = {r.id: r for r in load_rules()}
 
 
-def clock(rule_id, *, now, severity="SEV1", aware=T0, classified=None, sent=None):
+def clock(rule_id, *, now, severity="SEV1", aware=T0, classified=None, determined=None, sent=None):
     return evaluate(RULES[rule_id], ClockFacts(severity=severity, aware_at=aware, classified_at=classified,
-                                               sent=sent or {}), now)
+                                               determined_at=determined, sent=sent or {}), now)
 
 
 def test_every_shipped_rule_cites_its_legal_source():
@@ -71,10 +71,12 @@ def test_dora_final_is_one_calendar_month_from_the_latest_intermediate_report():
 def test_nydfs_is_72_hours_from_determination_or_from_awareness_until_one_is_recorded():
     c = clock("nydfs_500_17", now=T0 + H)
     assert c.started_by == "aware_at" and c.deadline == T0 + 72 * H
-    d = clock("nydfs_500_17", now=T0 + 10 * H, classified=T0 + 6 * H)
-    assert d.started_by == "classified_at" and d.deadline == T0 + 78 * H
-    assert clock("nydfs_500_17", now=T0 + 60 * H, classified=T0 + 6 * H).state == "warning"
-    assert clock("nydfs_500_17", now=T0 + 79 * H, classified=T0 + 6 * H).state == "overdue"
+    d = clock("nydfs_500_17", now=T0 + 10 * H, determined=T0 + 6 * H)
+    assert d.started_by == "determined_at" and d.deadline == T0 + 78 * H
+    assert clock("nydfs_500_17", now=T0 + 60 * H, determined=T0 + 6 * H).state == "warning"
+    assert clock("nydfs_500_17", now=T0 + 79 * H, determined=T0 + 6 * H).state == "overdue"
+    # DORA's classification as major is a different judgement: it does not move the NYDFS clock.
+    assert clock("nydfs_500_17", now=T0 + 10 * H, classified=T0 + 6 * H).started_by == "aware_at"
     assert clock("nydfs_500_17", now=T0, severity="SEV3") is None
 
 
