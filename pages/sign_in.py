@@ -2,7 +2,7 @@
 demo mode one demo account per role."""
 import streamlit as st
 
-from core.services.auth import SignInRefused, demo_sign_in, sign_in
+from core.services.auth import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, SignInRefused, demo_sign_in, sign_in
 from core.services.users import DEMO_DOMAIN, list_users
 from ui.context import NOTICE_KEY, SSO_REFUSAL_KEY, app, current_actor, sign_in_as
 
@@ -16,11 +16,21 @@ if st.session_state.get(NOTICE_KEY):
     st.info(st.session_state[NOTICE_KEY])
 
 
+def _client() -> str:
+    """Who is knocking, for the per-client pause after repeated failures: the browser's address, or
+    this browser session where Streamlit cannot tell the address."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    address = st.context.ip_address
+    ctx = get_script_run_ctx()
+    return f"ip:{address}" if address else f"session:{ctx.session_id if ctx else 'unknown'}"
+
+
 def _password_sign_in() -> None:
     ss = st.session_state
     try:
         actor = sign_in(app().uow(), email=ss.get("si-email", ""), password=ss.get("si-password", ""),
-                        access=access)
+                        access=access, client=_client())
     except SignInRefused as refused:
         ss["si-error"] = str(refused)
     else:
@@ -47,8 +57,8 @@ if access.local_accounts:
     if access.sso:
         st.caption("Break-glass sign-in with a local account:")
     with st.form("sign-in"):
-        st.text_input("Email", key="si-email")
-        st.text_input("Password", type="password", key="si-password")
+        st.text_input("Email", key="si-email", max_chars=MAX_EMAIL_LENGTH)
+        st.text_input("Password", type="password", key="si-password", max_chars=MAX_PASSWORD_LENGTH)
         st.form_submit_button("Sign in", on_click=_password_sign_in)
     if st.session_state.get("si-error"):
         st.error(st.session_state["si-error"])
