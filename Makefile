@@ -32,7 +32,7 @@ migrate: install
 	$(PY) -m core migrate
 
 run: migrate
-	$(PY) -m core run --port $(PORT)
+	$(PY) -m core run --port $(PORT) --demo auto
 
 test: install-dev
 	$(PY) -m pytest -n $(TEST_WORKERS)

@@ -1,7 +1,8 @@
 """Response Desk: the frame. Page config, who is acting, and navigation by role."""
 import streamlit as st
 
-from core.services.users import ensure_demo_users
+from core.services.users import sync_demo_accounts
+from core.settings import is_loopback
 from ui.context import app, check_session, sign_out
 from ui.navigation import pages_for
 
@@ -9,13 +10,17 @@ st.set_page_config(page_title="Response Desk", page_icon=":material/shield:", la
 
 
 @st.cache_resource(show_spinner=False)
-def _demo_users_ready() -> bool:
-    ensure_demo_users(app().db, app().uow)
+def _accounts_ready() -> bool:
+    """Once per server: demo accounts exist in demo mode and are deactivated otherwise."""
+    sync_demo_accounts(app().db, app().uow, demo_mode=app().settings.demo_mode)
     return True
 
 
-if app().settings.demo_mode:
-    _demo_users_ready()
+if app().settings.demo_mode and not is_loopback(str(st.get_option("server.address") or "")):
+    st.error("Demo mode lets anyone sign in as any role without a password, so it serves only this machine. "
+             "Start Streamlit with --server.address 127.0.0.1, or turn demo mode off (RD_DEMO).")
+    st.stop()
+_accounts_ready()
 
 actor = check_session()
 if actor is None:

@@ -8,6 +8,7 @@ from typing import Callable
 import streamlit as st
 
 from core.domain.errors import DomainError
+from ui.context import action_refusal
 
 FLASH_KEY = "flash_messages"
 DONE_KEY = "done_action_tokens"
@@ -27,8 +28,11 @@ def new_token() -> str:
 
 
 def run_action(fn: Callable, *, done: str | Callable[[object], str], token: str | None = None, **kwargs):
-    """Call a service once per token. DomainError and ValueError become an error message.
-    Returns the service's result, or None when it failed or had already run."""
+    """Call a service once per token, in a live session. DomainError and ValueError become an error
+    message. Returns the service's result, or None when it failed, was refused or had already run."""
+    if refusal := action_refusal():
+        flash("error", refusal)
+        return None
     if token is not None:
         seen = st.session_state.setdefault(DONE_KEY, [])
         if token in seen:

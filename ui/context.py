@@ -111,6 +111,22 @@ def check_session(*, activity: bool = True) -> Actor | None:
     return current_actor()
 
 
+def action_refusal() -> str | None:
+    """Why an action (a button callback, a dialog) may not run now, or None. Streamlit runs callbacks
+    before the page script, so they cannot rely on the page's own check: the session's clocks are
+    checked here (the next render ends the session and audits it); the role and active flag are
+    checked by every service inside its transaction."""
+    ss, access, now = st.session_state, app().settings.access, time.time()
+    if current_actor() is None:
+        return "You are not signed in: nothing was done."
+    if now - ss.get(SEEN_KEY, now) > access.idle_minutes * 60:
+        return f"Your session ended after {access.idle_minutes:g} minutes without activity: nothing was done."
+    if now - ss.get(STARTED_KEY, now) > access.max_session_hours * 3600:
+        return "Your session reached its maximum length: nothing was done."
+    ss[SEEN_KEY] = now
+    return None
+
+
 def require_actor() -> Actor:
     """Every page starts here: the session rules hold however the page was reached."""
     actor = check_session()

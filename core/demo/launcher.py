@@ -1,8 +1,9 @@
 """`python -m core run`: the whole product on one machine.
 
-Without a Salesforce org configured it starts the demo: the local emulator seeded with a demo
-org, live upload traffic, the worker and the dashboard. With an org configured it starts the
-worker and the dashboard against it. Ctrl-C stops everything."""
+In demo mode (RD_DEMO=true, or `--demo auto` as `make run` passes when no org is configured) it
+starts the demo: the local emulator seeded with a demo org, live upload traffic, the worker and the
+dashboard, all on this machine only. With an org configured it starts the worker and the dashboard
+against it. Ctrl-C stops everything."""
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import requests
 
 from core.bootstrap import migrate
 from core.localnet import wait_until_up
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, SettingsError, get_settings, is_loopback
 
 log = logging.getLogger("responsedesk.run")
 HISTORY_OBJECT = "RD_Media_Verification__c"
@@ -75,29 +76,54 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, traffic: bool = True) -> int:
+def _settings(demo: str):
+    """The settings to run with. `demo`: on, off, or auto (on when no org is configured)."""
+    settings = get_settings()
+    if demo == "on" or (demo == "auto" and settings.salesforce is None):
+        os.environ["RD_DEMO"] = "true"  # the children read it too
+        get_settings.cache_clear()
+        settings = get_settings()  # checked again: demo mode refuses single sign-on and open addresses
+    if settings.demo_mode and settings.salesforce is not None:
+        raise SettingsError("demo mode runs the local demo org, but a Salesforce org is configured: unset "
+                            "RD_DEMO to run against that org")
+    if not settings.demo_mode and settings.salesforce is None:
+        raise SettingsError("no Salesforce org is configured: configure one ([salesforce] in "
+                            ".streamlit/secrets.toml, or SF_* variables), or run the demo org with RD_DEMO=true "
+                            "(`make run` does when no org is configured)")
+    return settings
+
+
+def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, traffic: bool = True,
+        demo: str = "off") -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # SIGTERM (a service manager, `timeout`) stops everything as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
-    settings = get_settings()
+    try:
+        settings = _settings(demo)
+    except SettingsError as refused:
+        print(f"Response Desk cannot start: {refused}", file=sys.stderr)
+        return 2
     migrate()
     env = dict(os.environ)
     procs: list[subprocess.Popen] = []
     stop = threading.Event()
     try:
-        if settings.salesforce is None:
+        if settings.demo_mode:
             emulator, app = _demo_org(env, settings.var_dir, emulator_port)
             procs.append(emulator)
             if traffic:
                 _traffic(app, stop)
         procs.append(_start("worker", ["-m", "core", "worker", "--metrics-port", str(metrics_port)], env))
         secrets_file = ["--secrets.files", env["RD_SECRETS_FILE"]] if env.get("RD_SECRETS_FILE") else []
+        address = settings.bind_address
         procs.append(_start("dashboard", ["-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                          "--server.headless", "true", *secrets_file], env))
-        wait_until_up(f"http://localhost:{port}/_stcore/health")
-        mode = "the demo org (local emulator)" if settings.salesforce is None else settings.salesforce.login_url
-        print(f"\nResponse Desk is running: http://localhost:{port}   (Salesforce: {mode}; "
-              f"worker metrics: http://127.0.0.1:{metrics_port}/metrics)\nCtrl-C stops everything.\n", flush=True)
+                                          "--server.address", address, "--server.headless", "true",
+                                          *secrets_file], env))
+        host = "localhost" if is_loopback(address) else address
+        wait_until_up(f"http://{host}:{port}/_stcore/health")
+        mode = "the demo org (local emulator)" if settings.demo_mode else settings.salesforce.login_url
+        print(f"\nResponse Desk is running: http://{host}:{port}   (Salesforce: {mode}; "
+              f"worker metrics: http://{host}:{metrics_port}/metrics)\nCtrl-C stops everything.\n", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(1)
         log.error("a process stopped unexpectedly; shutting down the rest")
