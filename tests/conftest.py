@@ -86,3 +86,33 @@ def gateway(emu):
     from tests.sf import settings_for
 
     return SalesforceGateway(settings_for(emu))
+
+
+def enroll(app: App, *actors) -> None:
+    """Accounts for the people a test acts as: services read each person's role from their account."""
+    from sqlalchemy import select
+
+    from core.domain.roles import Actor
+    from core.models import User
+    from core.services.users import create_user
+
+    with app.db.reader() as s:
+        known = set(s.execute(select(User.email)).scalars())
+    for actor in actors:
+        if actor.is_person and actor.id not in known:
+            create_user(app.uow(), actor=Actor.system("test"), email=actor.id, role=actor.role)
+            known.add(actor.id)
+
+
+APP_FIXTURES = ("any_app", "sqlite_app", "pg_app", "ui_app")
+
+
+def accounts(*actors):
+    """An autouse fixture for a test module: `_accounts = accounts(ALICE, BOB)` gives each person the
+    module acts as an account in whichever app the test uses."""
+    @pytest.fixture(autouse=True)
+    def _accounts(request):
+        for name in APP_FIXTURES:
+            if name in request.fixturenames:
+                enroll(request.getfixturevalue(name), *actors)
+    return _accounts

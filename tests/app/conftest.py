@@ -5,6 +5,7 @@ import pytest
 import streamlit as st
 
 from core import bootstrap, settings
+from core.services import users
 from tests.conftest import TEST_AUDIT_KEY
 
 
@@ -22,6 +23,7 @@ def ui_app(tmp_path, monkeypatch):
     st.cache_data.clear()
     bootstrap.migrate()
     app = bootstrap.get_app()
+    users.sync_demo_accounts(app.db, app.uow, demo_mode=True)  # as at start-up: one account per role
     yield app
     app.db.dispose()
     settings.get_settings.cache_clear()

@@ -13,7 +13,7 @@ PROCESSES, PER_PROCESS = 4, 1000
 @pytest.mark.slow
 def test_four_writers_leave_one_unbroken_chain(any_app):
     run_concurrent_appends(any_app.settings.database_url, any_app.settings.audit_key, PROCESSES, PER_PROCESS)
-    report = verify_chain(any_app.db, actor=Actor("a@x", Role.AUDITOR), key=any_app.settings.audit_key)
+    report = verify_chain(any_app.db, actor=Actor.console("auditor", Role.AUDITOR), key=any_app.settings.audit_key)
     assert report.ok, report
     assert report.count == PROCESSES * PER_PROCESS
     with any_app.db.reader() as s:

@@ -19,7 +19,7 @@ from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.audit_helpers import append_events, drop_guards, execute
 
 N = 6
-AUDITOR = Actor("auditor@x", Role.AUDITOR)
+AUDITOR = Actor.console("auditor", Role.AUDITOR)  # the operator at the console: no account
 
 
 def verify(app):

@@ -15,6 +15,7 @@ from core.services.mail_relay import MailRelay
 from core.services.outbox import RetryPolicy
 from tests.integration.test_incidents_helpers import COMPLIANCE, COMPLIANCE_2, RESPONDER, REVIEWER, \
     incident_with_items
+from tests.conftest import enroll
 from tests.integration.test_smtp import smtp_server  # noqa: F401 (fixture)
 
 
@@ -73,6 +74,7 @@ def test_external_messages_need_a_compliance_lead_who_did_not_write_them(any_app
         comms.approve(any_app.uow(), actor=COMPLIANCE_2, communication_id=cid)
     comms.request_approval(any_app.uow(), actor=RESPONDER, communication_id=cid)
     third = Actor("third@demo.responsedesk.local", COMPLIANCE.role)
+    enroll(any_app, third)
     comms.approve(any_app.uow(), actor=third, communication_id=cid)
     with pytest.raises(PermissionDenied):  # a reviewer cannot send to a regulator, approved or not
         comms.send(any_app.uow(), actor=REVIEWER, communication_id=cid)

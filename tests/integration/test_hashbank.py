@@ -13,10 +13,12 @@ from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
 from core.models import AuditEvent, HashBankEntry
 from core.services import hashbank, items
+from tests.conftest import accounts
 from core.verification.hashbank import DatabaseHashBank
 
 LEAD = Actor("lead@example.com", Role.COMPLIANCE_LEAD)
 REVIEWER = Actor("rev@example.com", Role.REVIEWER)
+_accounts = accounts(LEAD, REVIEWER)
 CSV = ("bank,sha256,phash,source,note\n"
        f"known_synthetic,{'ab' * 32},0123456789abcdef,vendor feed,\"generated, 2025\"\n"
        "known_genuine,,fedcba9876543210,press office,verified portrait\n")
@@ -24,7 +26,8 @@ CSV = ("bank,sha256,phash,source,note\n"
 
 def _actions(app) -> list[str]:
     with app.db.reader() as s:
-        return list(s.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+        return list(s.execute(select(AuditEvent.action).where(AuditEvent.object_type != "user")
+                              .order_by(AuditEvent.seq)).scalars())
 
 
 def test_csv_import_and_export_round_trip_with_audit(any_app):

@@ -53,22 +53,27 @@ def test_status_moves_forward_and_reopening_needs_a_reason(sqlite_app):
     assert all(i["id"] != incident_id for i in q.active_incidents_with_clocks(sqlite_app.db))
 
 
-def test_roles_must_be_known_users_and_moments_need_a_reason(sqlite_app):
+def test_roles_must_be_known_users_and_moments_are_recorded_once(sqlite_app):
     incident_id, _ = incident_with_items(sqlite_app)
     incidents.assign_roles(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id,
                            compliance_lead=COMPLIANCE.id, communications_lead=RESPONDER.id)
     with pytest.raises(NotFound):
         incidents.assign_roles(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id, commander="who@x.example")
     assert q.incident(sqlite_app.db, incident_id)["compliance_lead"] == COMPLIANCE.id
-    with pytest.raises(ValueError):
-        incidents.record_moments(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id, reason="",
-                                 classified_at=utcnow())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="future"):
         incidents.record_moments(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id, reason="typo",
                                  classified_at=utcnow() + timedelta(hours=1))
+    first = utcnow()
+    incidents.record_moments(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id, classified_at=first)
+    with pytest.raises(PermissionDenied):  # recorded once: a change is a correction, for compliance
+        incidents.record_moments(sqlite_app.uow(), actor=RESPONDER, incident_id=incident_id, reason="typo",
+                                 classified_at=utcnow())
+    with pytest.raises(ValueError, match="needs a reason"):
+        incidents.record_moments(sqlite_app.uow(), actor=COMPLIANCE, incident_id=incident_id,
+                                 classified_at=utcnow())
     incidents.record_moments(sqlite_app.uow(), actor=COMPLIANCE, incident_id=incident_id,
                              reason="classified major by the ICT incident committee", classified_at=utcnow())
-    assert q.incident(sqlite_app.db, incident_id)["classified_at"] is not None
+    assert q.incident(sqlite_app.db, incident_id)["classified_at"] > first
 
 
 def test_timeline_merges_audit_events_of_incident_and_items_with_notes(any_app):

@@ -10,12 +10,15 @@ from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
 from core.models import AuditEvent, Decision, MediaItem, OutboxEntry, Quarantine, Signal, Verdict
 from core.services import items
+from tests.conftest import accounts
 
 SYSTEM = Actor.system()
 ALICE = Actor("alice@firm.test", Role.REVIEWER)
 BOB = Actor("bob@firm.test", Role.REVIEWER)
 CAROL = Actor("carol@firm.test", Role.COMPLIANCE_LEAD)
 AUDITOR = Actor("audrey@firm.test", Role.AUDITOR)
+RESPONDER, ADMIN = Actor("r@firm.test", Role.RESPONDER), Actor("a@firm.test", Role.ADMIN)
+_accounts = accounts(ALICE, BOB, CAROL, AUDITOR, RESPONDER, ADMIN)
 
 
 def scanned_item(app, risk: str, external_id: str = "cv1") -> int:
@@ -36,8 +39,10 @@ def get(app, model, ident):
 
 
 def events(app) -> list[AuditEvent]:
+    """The trail of media items (the people's accounts are set up before each test)."""
     with app.db.reader() as s:
-        return list(s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars())
+        return list(s.execute(select(AuditEvent).where(AuditEvent.object_type != "user")
+                              .order_by(AuditEvent.seq)).scalars())
 
 
 def test_registering_twice_changes_nothing(any_app):
@@ -75,8 +80,11 @@ def test_high_risk_release_needs_a_second_person(any_app):
     assert not released and get(any_app, MediaItem, item).state == ItemState.IN_REVIEW
     with pytest.raises(FourEyesViolation):
         items.approve_release(any_app.uow(), actor=ALICE, decision_id=decision)
-    with pytest.raises(IllegalTransition, match="awaits approval"):
+    with pytest.raises(IllegalTransition, match="in review by alice"):  # not Bob's item to decide
         items.request_release(any_app.uow(), actor=BOB, item_id=item, reason_code="false_positive")
+    for decide in (items.request_release, items.confirm_synthetic):  # nor Alice's twice
+        with pytest.raises(IllegalTransition, match="already awaits a second person"):
+            decide(any_app.uow(), actor=ALICE, item_id=item, reason_code="other", note="changed my mind")
     items.approve_release(any_app.uow(), actor=CAROL, decision_id=decision)
     assert get(any_app, MediaItem, item).state == ItemState.RELEASED
     d = get(any_app, Decision, decision)
@@ -103,7 +111,7 @@ def test_confirm_synthetic_records_the_decision(any_app):
     assert get(any_app, Decision, decision).decided_by == BOB.id
 
 
-@pytest.mark.parametrize("actor", [AUDITOR, Actor("r@firm.test", Role.RESPONDER), Actor("a@firm.test", Role.ADMIN)])
+@pytest.mark.parametrize("actor", [AUDITOR, RESPONDER, ADMIN])
 def test_roles_without_the_right_cannot_decide(any_app, actor):
     item = scanned_item(any_app, "high")
     before = len(events(any_app))

@@ -15,6 +15,7 @@ from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.domain.scan import ScanOutcome
 from core.models import AuditEvent, Decision, MediaItem
 from core.services import items
+from tests.conftest import enroll
 
 PEOPLE = [Actor(f"{role.value}{n}@firm.test", role) for role in HUMAN_ROLES for n in (1, 2)]
 ACTORS = st.sampled_from(PEOPLE + [Actor.system()])
@@ -119,6 +120,7 @@ class Lifecycle(RuleBasedStateMachine):
 
 @pytest.mark.slow
 def test_random_service_sequences_keep_the_lifecycle_promises(sqlite_app):
+    enroll(sqlite_app, *PEOPLE)
     Lifecycle.app = sqlite_app
     run_state_machine_as_test(Lifecycle, settings=settings(
         max_examples=150, stateful_step_count=40, deadline=None,
@@ -126,9 +128,10 @@ def test_random_service_sequences_keep_the_lifecycle_promises(sqlite_app):
 
 
 def test_the_audit_trail_is_intact_after_random_sequences(sqlite_app):
+    enroll(sqlite_app, *PEOPLE)
     Lifecycle.app = sqlite_app
     run_state_machine_as_test(Lifecycle, settings=settings(max_examples=5, stateful_step_count=30,
                                                            deadline=None))
     from core.services.audit import verify_chain
-    report = verify_chain(sqlite_app.db, actor=Actor("a@x", Role.AUDITOR), key=sqlite_app.settings.audit_key)
+    report = verify_chain(sqlite_app.db, actor=Actor.console("auditor", Role.AUDITOR), key=sqlite_app.settings.audit_key)
     assert report.ok and report.count > 0

@@ -34,9 +34,9 @@ def test_sign_in_with_the_right_password(account):
 
 
 def test_a_wrong_password_is_refused_and_audited(account):
-    with pytest.raises(SignInRefused, match="wrong email or password"):
+    with pytest.raises(SignInRefused, match="the email or password is wrong"):
         sign_in(account.uow(), email="rita@firm.test", password="guess")
-    with pytest.raises(SignInRefused, match="wrong email or password"):
+    with pytest.raises(SignInRefused, match="the email or password is wrong"):
         sign_in(account.uow(), email="nobody@firm.test", password="guess")
     assert actions(account)[-2:] == ["auth.sign_in_failed", "auth.sign_in_failed"]
 

@@ -51,14 +51,16 @@ def actor_for(role: Role) -> Actor:
 
 # -- fresh objects ------------------------------------------------------------------------------
 def base(app: App) -> None:
-    """The setup people as accounts, and the demo contacts directory (message recipients)."""
-    for actor in SETUP.values():
+    """The setup people and the people under test as accounts (services read each person's role
+    from their account), and the demo contacts directory (message recipients)."""
+    for actor in (*SETUP.values(), *(actor_for(role) for role in HUMAN_ROLES)):
         users.create_user(app.uow(), actor=SYSTEM, email=actor.id, role=actor.role)
     communications.ensure_demo_contacts(app.uow)
 
 
-def item(app: App, state: str = "received", risk: str = "high") -> int:
-    """A new item in `state` (received, scanning, clean, quarantined, in_review), with a unique SHA-256."""
+def item(app: App, state: str = "received", risk: str = "high", claimant: Actor | None = None) -> int:
+    """A new item in `state` (received, scanning, clean, quarantined, in_review), with a unique SHA-256.
+    In review, it is held by `claimant` (default: the setup reviewer): only the holder decides it."""
     n = uid()
     item_id = items.register_item(app.uow(), actor=SYSTEM, source="api", external_id=f"m-{n}",
                                   file_name=f"passport-{n}.jpg", linked_records=LINKS[n % len(LINKS)])
@@ -73,6 +75,10 @@ def item(app: App, state: str = "received", risk: str = "high") -> int:
     if state in ("clean", "quarantined"):
         return item_id
     items.start_review(app.uow(), actor=SETUP[Role.REVIEWER], item_id=item_id)
+    if claimant is not None:  # as if handed over: the person under test holds the item
+        with app.db.writer() as s:
+            s.get(MediaItem, item_id).assignee = claimant.id
+            s.commit()
     return item_id
 
 
@@ -151,7 +157,7 @@ class Case:
 
     action: Action | None  # None: the function checks no permission (then `also` says who may call it)
     call: Callable[[App, Actor, dict], Any]
-    setup: Callable[[App], dict] = lambda app: {}
+    setup: Callable[..., dict] = lambda app: {}  # (app) or (app, actor under test)
     changes: bool = True  # False: a read, an export or a sign-out, which may only add to the audit trail
     events: int = 1  # audit events an allowed call writes
     also: frozenset[Role] = frozenset()  # roles admitted beyond PERMISSIONS[action] (an extra rule)
@@ -232,6 +238,14 @@ MATRIX: dict[str, Case] = {
     "incidents.record_moments": Case(A.INCIDENT_UPDATE, lambda app, a, c: incidents.record_moments(
         app.uow(), actor=a, incident_id=c["incident"], reason="classified as major under DORA",
         classified_at=utcnow() - timedelta(minutes=5)), setup=lambda app: {"incident": incident(app)}),
+    # A recorded moment starts legal clocks: changing it is a correction, for compliance leads only.
+    "incidents.record_moments[correction]": Case(A.INCIDENT_CORRECT_MOMENTS, lambda app, a, c: incidents.record_moments(
+        app.uow(), actor=a, incident_id=c["incident"], reason="the call minutes show an earlier time",
+        aware_at=utcnow() - timedelta(hours=2)), setup=lambda app: {"incident": incident(app)}),
+    "incidents.record_submission": Case(A.CLOCK_RECORD_SUBMISSION, lambda app, a, c: incidents.record_submission(
+        app.uow(), actor=a, incident_id=c["incident"], clock_rule="gdpr_art33", submitted_at=utcnow(),
+        channel="the authority's breach portal", reference=f"CASE-{uid()}"),
+        setup=lambda app: {"incident": incident(app)}),
     "incidents.add_note": Case(A.INCIDENT_UPDATE, lambda app, a, c: incidents.add_note(
         app.uow(), actor=a, incident_id=c["incident"], text="Customer called back."),
         setup=lambda app: {"incident": incident(app)}),
@@ -256,10 +270,10 @@ MATRIX: dict[str, Case] = {
     # Two events: the decision, and the item's hashes joining the known-synthetic bank.
     "items.confirm_synthetic": Case(A.ITEM_CONFIRM_SYNTHETIC, lambda app, a, c: items.confirm_synthetic(
         app.uow(), actor=a, item_id=c["id"], reason_code="generator_traces"),
-        setup=lambda app: {"id": item(app, "in_review")}, events=2),
+        setup=lambda app, a: {"id": item(app, "in_review", claimant=a)}, events=2),
     "items.request_release": Case(A.ITEM_REQUEST_RELEASE, lambda app, a, c: items.request_release(
         app.uow(), actor=a, item_id=c["id"], reason_code="false_positive"),
-        setup=lambda app: {"id": item(app, "in_review", risk="medium")}),
+        setup=lambda app, a: {"id": item(app, "in_review", risk="medium", claimant=a)}),
     # Four eyes as well: the release was asked for by the setup reviewer, not by the approver.
     "items.approve_release": Case(A.ITEM_APPROVE_RELEASE, lambda app, a, c: items.approve_release(
         app.uow(), actor=a, decision_id=c["decision"]), setup=lambda app: {"decision": pending_release(app)}),
@@ -267,6 +281,8 @@ MATRIX: dict[str, Case] = {
         app.uow(), actor=a, entry_id=c["id"]), setup=lambda app: {"id": dead_letter(app)}),
     "settings_admin.update_thresholds": Case(A.SETTINGS_MANAGE, lambda app, a, c: settings_admin.update_thresholds(
         app.uow(), actor=a, thresholds=Thresholds(review_sla_hours=float(1 + uid() % 300)), reason="staffing")),
+    "settings_admin.update_detectors": Case(A.SETTINGS_MANAGE, lambda app, a, c: settings_admin.update_detectors(
+        app.uow(), actor=a, overrides={"spectrum_mlp": {"threshold": 0.05 + uid() % 900 / 1000}}, reason="tuning")),
     "uploads.check_file": Case(A.ITEM_READ, lambda app, a, c: uploads.check_file(
         app, actor=a, data=png(uid()), file_name="selfie.png"), changes=False, events=0),
     # The upload is registered by the person; the scanner records its scan.
@@ -291,12 +307,15 @@ NO_ACTOR: dict[str, str] = {
     "apikeys.key_hash": "pure hashing",
     "audit.read_export": "parses an export file, no database",
     "audit.verify_export": "checks an export file offline, no database",
+    "auth.clean_email": "pure validation of what a sign-in form carries",
     "auth.hash_password": "pure hashing",
     "auth.demo_sign_in": "makes the actor: nobody is signed in yet (demo accounts in demo mode only)",
     "auth.sign_in": "makes the actor: nobody is signed in yet",
     "auth.sso_sign_in": "makes the actor from the identity provider's verified claims",
+    "communications.approval_needed": "read: why a message needs approval, shown beside it; send decides again",
     "communications.default_channel": "pure: reads settings",
     "communications.ensure_demo_contacts": "demo seeding: acts as the system",
+    "evidence.store_pack": "writes the bytes a permitted build_pack returned to an owner-only file, no database",
     "evidence.verify_pack": "checks a pack file offline, no database",
     "ingest.hold_under_pressure": "worker only: acts as the system",
     "ingest.poll": "worker only: acts as the system",
@@ -327,6 +346,7 @@ NO_ACTOR: dict[str, str] = {
     "users.active_role": "read: the current role of a signed-in person, for session checks",
     "users.demo_email": "pure",
     "users.ensure_demo_users": "demo seeding: acts as the system",
+    "users.sync_demo_accounts": "start-up: acts as the system (demo accounts on in demo mode, off otherwise)",
     "users.list_users": "read: active accounts for pickers, no password hashes",
     "users.people": "read: every account for the people page, no password hashes",
 }
@@ -375,7 +395,7 @@ def attempt(app: App, name: str, actor: Actor, watch: bool = True) -> Attempt:
     """Set up fresh objects and call as `actor`. Without `watch` the tables are not read
     (an allowed change is judged by its audit events)."""
     case = MATRIX[name]
-    ctx = case.setup(app)
+    ctx = case.setup(app, actor) if len(inspect.signature(case.setup).parameters) == 2 else case.setup(app)
     before, seq = snapshot(app) if watch else {}, last_seq(app)
     try:
         case.call(app, actor, ctx)
@@ -473,7 +493,7 @@ def test_nobody_approves_their_own_release(any_app):
     base(any_app)
     for role in (Role.REVIEWER, Role.COMPLIANCE_LEAD):
         requester, other = actor_for(role), SETUP[role]
-        item_id = item(any_app, "in_review")
+        item_id = item(any_app, "in_review", claimant=requester)
         decision_id, released = items.request_release(any_app.uow(), actor=requester, item_id=item_id,
                                                        reason_code="false_positive")
         assert not released
@@ -498,6 +518,8 @@ def test_nobody_approves_an_external_message_they_wrote_or_edited(any_app):
             communications.approve(any_app.uow(), actor=writer, communication_id=cid)
         assert snapshot(any_app) == before, f"refusing {writer.id} changed something"
     third, seq = Actor("third.lead@firm.test", Role.COMPLIANCE_LEAD), last_seq(any_app)
+    users.create_user(any_app.uow(), actor=SYSTEM, email=third.id, role=third.role)
+    seq = last_seq(any_app)
     communications.approve(any_app.uow(), actor=third, communication_id=cid)
     assert [(e.action, e.actor) for e in events_since(any_app, seq)] == [("communication.approved", third.id)]
 
@@ -517,6 +539,7 @@ def test_admins_cannot_change_their_own_role_or_deactivate_themselves(any_app):
 
 def test_only_a_confirmed_item_joins_the_known_synthetic_bank(any_app):
     """Called directly on an item nobody confirmed, the bank refuses: a decision comes first."""
+    base(any_app)
     target = item(any_app, "in_review")
     with pytest.raises(IllegalTransition, match="not confirmed synthetic"):
         in_open_uow(any_app, lambda uow: hashbank.bank_confirmed_item(uow, actor=SETUP[Role.REVIEWER], item_id=target))

@@ -12,11 +12,13 @@ from core.domain.scan import ScanOutcome, SignalRecord
 from core.models import MediaItem, OutboxEntry, Quarantine
 from core.services import ingest, items
 from core.services.relay import Relay
+from tests.conftest import accounts
 from tests.sf import DOMAIN
 
 ANALYST = f"kyc.morgan@{DOMAIN}"
 SYSTEM = Actor.system()
 ALICE, BOB = Actor("alice@firm.test", Role.REVIEWER), Actor("bob@firm.test", Role.COMPLIANCE_LEAD)
+_accounts = accounts(ALICE, BOB)
 
 
 def customer(emu) -> tuple[str, str]:
@@ -50,7 +52,7 @@ def test_ingest_registers_each_file_with_its_provenance_once(sqlite_app, gateway
     account, kyc = customer(emu)
     data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
     version = upload(emu, kyc, "passport.png", data)
-    report = ingest.poll(sqlite_app, gateway, media_dir=tmp_path)
+    report = ingest.poll(sqlite_app, gateway)
     assert len(report.registered) == 1
     item = held(sqlite_app, version)
     import hashlib
@@ -59,16 +61,16 @@ def test_ingest_registers_each_file_with_its_provenance_once(sqlite_app, gateway
     assert item.source_object == "KYC_Check__c" and item.declared_type == "image/png"
     assert {r["entity_id"] for r in item.linked_records} >= {kyc}
     assert item.provenance["checksum_md5"] == hashlib.md5(data).hexdigest()  # noqa: S324 (Salesforce's own)
-    assert ingest.poll(sqlite_app, gateway, media_dir=tmp_path).registered == []
+    assert ingest.poll(sqlite_app, gateway).registered == []
 
 
 def test_two_files_in_the_same_second_across_a_poll_boundary_are_both_ingested(sqlite_app, gateway, emu, tmp_path):
     _, kyc = customer(emu)
     second = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
     first = upload(emu, kyc, "a.jpg", when=second)
-    assert len(ingest.poll(sqlite_app, gateway, media_dir=tmp_path).registered) == 1
+    assert len(ingest.poll(sqlite_app, gateway).registered) == 1
     late = upload(emu, kyc, "b.jpg", when=second)  # committed later, stamped the same second
-    report = ingest.poll(sqlite_app, gateway, media_dir=tmp_path)
+    report = ingest.poll(sqlite_app, gateway)
     assert [held(sqlite_app, late).id] == report.registered and held(sqlite_app, first)
 
 
@@ -76,14 +78,14 @@ def test_backfill_walks_history_in_pages(sqlite_app, gateway, emu, tmp_path):
     _, kyc = customer(emu)
     old = datetime.now(timezone.utc) - timedelta(days=30)
     versions = [upload(emu, kyc, f"old{n}.jpg", when=old + timedelta(minutes=n)) for n in range(450)]
-    report = ingest.poll(sqlite_app, gateway, media_dir=tmp_path, since=old - timedelta(days=1))
+    report = ingest.poll(sqlite_app, gateway, since=old - timedelta(days=1))
     assert len(report.registered) == 450 and {held(sqlite_app, v).external_id for v in versions} == set(versions)
 
 
 def test_scan_results_are_written_back_in_batches_and_retries_change_nothing(sqlite_app, gateway, emu, tmp_path):
     _, kyc = customer(emu)
     versions = [upload(emu, kyc, f"f{n}.jpg") for n in range(5)]
-    ingest.poll(sqlite_app, gateway, media_dir=tmp_path)
+    ingest.poll(sqlite_app, gateway)
     for v in versions:
         scan(sqlite_app, held(sqlite_app, v).id, "low")
     emu.request_log.clear()
@@ -107,7 +109,7 @@ def quarantined_file(app, gateway, emu, tmp_path, risk="high"):
     emu.org.create("ContentDocumentLink", {"ContentDocumentId": document, "LinkedEntityId": account,
                                            "ShareType": "I", "Visibility": "InternalUsers"})
     before = links(emu, document)
-    ingest.poll(app, gateway, media_dir=tmp_path)
+    ingest.poll(app, gateway)
     item = held(app, version)
     scan(app, item.id, risk)
     Relay(app, gateway, owner="relay-test").drain()

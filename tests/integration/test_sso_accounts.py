@@ -7,6 +7,7 @@ from core.domain.roles import Actor, Role
 from core.models import AuditEvent, User
 from core.services import users
 from core.services.auth import SignInRefused, sso_sign_in
+from tests.conftest import enroll
 from core.settings import AccessSettings, SettingsError, _access
 
 ACCESS = AccessSettings(sso=True, role_claim="roles", role_map=(("rd.lead", "compliance_lead"), ("rd.review", "reviewer")),
@@ -45,7 +46,9 @@ def test_refusals_say_why_and_are_audited(any_app, changed, why):
 
 def test_an_account_deactivated_here_stays_out_whatever_the_provider_says(any_app):
     sso_sign_in(any_app.uow(), claims=claims(), access=ACCESS)
-    users.set_active(any_app.uow(), actor=Actor("admin@firm.test", Role.ADMIN), email="nia@firm.test",
+    admin = Actor("admin@firm.test", Role.ADMIN)
+    enroll(any_app, admin)
+    users.set_active(any_app.uow(), actor=admin, email="nia@firm.test",
                      active=False, reason="left the firm")
     with pytest.raises(SignInRefused, match="deactivated"):
         sso_sign_in(any_app.uow(), claims=claims(), access=ACCESS)
