@@ -56,9 +56,9 @@ def batched(emu, app, engine, tmp: Path) -> tuple[int, float]:
     gw = SalesforceGateway(settings_for(emu, timeout_s=120))
     emu.request_log.clear()
     start = time.perf_counter()
-    report = ingest.poll(app, gw, media_dir=tmp / "media-batched")
+    report = ingest.poll(app, gw)
     for item_id in report.registered:
-        scanning.scan_item(app, engine, item_id)
+        scanning.scan_item(app, item_id)
     Relay(app, gw, owner="bench").drain()
     return len(emu.request_log.api_calls()), time.perf_counter() - start
 
@@ -76,7 +76,7 @@ def naive(emu, app, engine, tmp: Path) -> tuple[int, float]:
         doc = row["ContentDocumentId"]
         links = content.links_of(gw, [doc])[doc]
         dest = media / f"{row['Id']}.bin"
-        gw.download(row["Id"], dest, 50 * 1024 * 1024)
+        gw.download(row["Id"], dest, app.scan_policy.max_file_bytes)
         outcome = engine.scan_bytes(dest.read_bytes(), file_name=row["PathOnClient"])
         status = "Quarantined" if outcome.risk.value in ("high", "medium", "unscannable") else "Verified"
         gw.update("ContentVersion", row["Id"], {fields.status: status, fields.risk: outcome.risk.value,

@@ -1,28 +1,39 @@
 """The verification API: `python -m core serve`. A synchronous check at the point of entry, for
-Salesforce callouts and other systems. Every file it checks becomes an item like any other."""
+Salesforce callouts and other systems. Every file it checks becomes an item like any other: kept in
+the media store (a reviewer sees it, a rescan reads it) and scanned under the installation's scan
+policy, with the worker's engines, detectors, admin overrides and quarantine choices.
+
+The event loop only moves bytes. The body is counted as it streams and refused (413, and the
+connection closed) the moment it passes the limit, whether a Content-Length was sent or not;
+parsing, storing, the database and the scan run in worker threads."""
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Iterator
 
+import anyio.from_thread
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from core.bootstrap import App, get_app
+from core.domain.errors import LeaseLost
 from core.domain.roles import Actor
-from core.domain.scan import outcome_report
+from core.form_upload import BadUpload, read_upload
+from core.media import TooLarge
 from core.models import ApiKey
-from core.services import apikeys, items
-from core.services.scanning import SCANNER
+from core.queries.items import verdict_report
+from core.services import apikeys, ingest, items, scanning
 
 API_ACTOR = Actor.system("api")
-MAX_REQUEST_BYTES = 50 * 1024 * 1024 + 64 * 1024  # the engine's file limit plus multipart overhead
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries and part headers around the file
+MAX_JSON_BYTES = 4 * 1024  # a ContentVersion id, and little else
+VERDICT_WAIT_S = 10.0  # how long a request waits for another scanner's verdict before answering 409
+CLOSE = {"Connection": "close"}  # after a refusal the rest of the body is not read
 
 
 class VerifyById(BaseModel):
@@ -51,41 +62,18 @@ class RateLimiter:
             return 0.0
 
 
-class Engines:
-    """A few engines per process, each with its own sandboxed child, handed out one per request."""
+def create_app(app: App | None = None, *, verdict_wait_s: float = VERDICT_WAIT_S) -> FastAPI:
+    state = {"app": app}
 
-    def __init__(self, app: App, size: int = 2):
-        from core.verification.engine import Engine
-        from core.verification.hashbank import DatabaseHashBank
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        if state["app"] is not None:
+            state["app"].scan_policy.close()
 
-        self.bank = DatabaseHashBank(app.db)
-        config = app.engine_config()
-        self._pool: queue.Queue = queue.Queue()
-        for _ in range(size):
-            self._pool.put(Engine(config, self.bank))
-        self._refreshed = time.monotonic()
-
-    @contextmanager
-    def lease(self) -> Iterator:
-        if time.monotonic() - self._refreshed > 60:
-            self.bank.refresh()
-            self._refreshed = time.monotonic()
-        engine = self._pool.get()
-        try:
-            yield engine
-        finally:
-            self._pool.put(engine)
-
-    def close(self) -> None:
-        while not self._pool.empty():
-            self._pool.get().close()
-
-
-def create_app(app: App | None = None, engines: Engines | None = None) -> FastAPI:
-    api = FastAPI(title="Response Desk verification API", version="1",
+    api = FastAPI(title="Response Desk verification API", version="1", lifespan=lifespan,
                   description="Verify a file (multipart upload) or a Salesforce ContentVersion by id. "
                               "Authenticate with an `X-API-Key` header.")
-    state = {"app": app, "engines": engines}
     limiter = RateLimiter()
 
     def core_app() -> App:
@@ -93,10 +81,8 @@ def create_app(app: App | None = None, engines: Engines | None = None) -> FastAP
             state["app"] = get_app()
         return state["app"]
 
-    def engine_pool() -> Engines:
-        if state["engines"] is None:
-            state["engines"] = Engines(core_app())
-        return state["engines"]
+    def max_request_bytes() -> int:
+        return core_app().scan_policy.max_file_bytes + MULTIPART_OVERHEAD_BYTES
 
     def caller(request: Request, x_api_key: str | None = Header(default=None)) -> ApiKey:
         key = x_api_key or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -110,10 +96,12 @@ def create_app(app: App | None = None, engines: Engines | None = None) -> FastAP
         return found
 
     @api.middleware("http")
-    async def limit_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and int(length) > MAX_REQUEST_BYTES:
-            return JSONResponse({"detail": f"request larger than {MAX_REQUEST_BYTES:,} bytes"}, status_code=413)
+    async def refuse_declared_oversize(request: Request, call_next):
+        """A Content-Length over the limit is refused before the key check and before any reading."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_request_bytes():
+            return JSONResponse({"detail": f"larger than the {max_request_bytes():,}-byte limit"},
+                                status_code=413, headers=CLOSE)
         return await call_next(request)
 
     @api.get("/healthz", include_in_schema=False)
@@ -121,58 +109,82 @@ def create_app(app: App | None = None, engines: Engines | None = None) -> FastAP
         return {"status": "ok"}
 
     @api.post("/v1/verify", summary="Verify a file or a ContentVersion",
-              responses={401: {"description": "bad API key"}, 413: {"description": "too large"},
-                         429: {"description": "rate limited"}})
+              responses={401: {"description": "bad API key"}, 409: {"description": "being scanned elsewhere"},
+                         413: {"description": "too large"}, 429: {"description": "rate limited"}})
     async def verify(request: Request, key: ApiKey = Depends(caller)) -> dict:
-        if request.headers.get("content-type", "").startswith("multipart/"):
-            form = await request.form(max_part_size=MAX_REQUEST_BYTES)
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise HTTPException(422, "multipart requests carry the file in a part named 'file'")
-            data = await upload.read()
-            return _verify_upload(core_app(), engine_pool(), key, data, upload.filename or "upload",
-                                  upload.content_type)
+        content_type = request.headers.get("content-type", "")
         try:
-            body = VerifyById.model_validate(await request.json())
-        except Exception as exc:
+            if content_type.startswith("multipart/"):
+                body = _in_thread(_counted(request, max_request_bytes()))
+                return await run_in_threadpool(_verify_upload, core_app(), key, body, content_type, verdict_wait_s)
+            raw = b"".join([chunk async for chunk in _counted(request, MAX_JSON_BYTES)])
+        except TooLarge as exc:
+            raise HTTPException(413, f"larger than the {exc.limit:,}-byte limit", headers=CLOSE)
+        except BadUpload as exc:
+            raise HTTPException(422, str(exc))
+        try:
+            version_id = VerifyById.model_validate_json(raw).content_version_id
+        except ValidationError as exc:
             raise HTTPException(422, f"send a file as multipart, or JSON {{'content_version_id': ...}}: {exc}")
-        return _verify_version(core_app(), engine_pool(), key, body.content_version_id)
+        return await run_in_threadpool(_verify_version, core_app(), version_id, verdict_wait_s)
 
     return api
 
 
-def _verify_upload(app: App, engines: Engines, key: ApiKey, data: bytes, name: str, mime: str | None) -> dict:
-    """Register the upload as an item, scan it under a lease, record and return the verdict."""
-    owner = f"api-{uuid.uuid4().hex[:8]}"
+async def _counted(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives, refused the moment it passes `limit` bytes."""
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            raise TooLarge(limit)
+        yield chunk
+
+
+def _in_thread(body: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The body for code in a worker thread: each chunk is awaited on the event loop."""
+    while True:
+        try:
+            yield anyio.from_thread.run(body.__anext__)
+        except StopAsyncIteration:
+            return
+
+
+def _verify_upload(app: App, key: ApiKey, body: Iterator[bytes], content_type: str, wait_s: float) -> dict:
+    """Keep the upload in the media store, register it as an item, and scan it."""
+    upload = read_upload(body, content_type, app.media, app.scan_policy.max_file_bytes)
     item_id = items.register_item(app.uow(), actor=API_ACTOR, source="api", external_id=uuid.uuid4().hex,
-                                  file_name=name[:500], declared_type=mime, size_bytes=len(data),
+                                  file_name=upload.file_name[:500], declared_type=upload.content_type,
+                                  size_bytes=upload.stored.size, sha256=upload.stored.sha256,
+                                  storage_path=str(upload.stored.path),
                                   provenance={"api_key": key.prefix, "api_key_name": key.name})
-    from core.services.scanning import claim
-
-    claim(app, owner=owner, limit=1, item_id=item_id)
-    with engines.lease() as engine:
-        outcome = engine.scan_bytes(data, file_name=name, declared_type=mime)
-    state = items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome, lease_owner=owner)
-    return {**outcome_report(name, outcome), "item_id": item_id, "state": state.value}
+    return _verdict(app, item_id, wait_s)
 
 
-def _verify_version(app: App, engines: Engines, key: ApiKey, version_id: str) -> dict:
-    """Fetch the version from the org (once), scan it unless the worker already has, return the verdict."""
-    from core.queries.items import verdict_report
-    from core.services import ingest
-    from core.services.scanning import scan_item
-
+def _verify_version(app: App, version_id: str, wait_s: float) -> dict:
+    """Fetch the version from the org (once), and scan it unless a scanner already has."""
     gw = app.salesforce()
     if gw is None:
         raise HTTPException(503, "no Salesforce org is configured for this installation")
     try:
-        item_id = ingest.register_version(app, gw, version_id, media_dir=app.media_dir)
+        item_id = ingest.register_version(app, gw, version_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc))
-    with engines.lease() as engine:
-        scan_item(app, engine, item_id, owner=f"api-{uuid.uuid4().hex[:8]}")
-    report = verdict_report(app.db, item_id)
-    if report is None:  # the worker holds it right now: say so rather than wait
-        raise HTTPException(409, f"item {item_id} is being scanned by the worker; ask again in a few seconds",
+    return _verdict(app, item_id, wait_s)
+
+
+def _verdict(app: App, item_id: int, wait_s: float) -> dict:
+    """Scan the item now. When another scanner holds it (the worker, another request) wait up to
+    `wait_s` for its verdict, then answer 409 with Retry-After: a lease this request does not hold
+    is never recorded under."""
+    try:
+        scanning.scan_item(app, item_id, owner=f"api-{uuid.uuid4().hex[:8]}")
+    except LeaseLost:
+        pass  # another scanner took the item over mid-scan: its verdict is the one that counts
+    deadline = time.monotonic() + wait_s
+    while (report := verdict_report(app.db, item_id)) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if report is None:
+        raise HTTPException(409, f"item {item_id} is being scanned elsewhere; ask again in a few seconds",
                             headers={"Retry-After": "5"})
     return report

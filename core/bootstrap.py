@@ -1,10 +1,12 @@
 """The composition root: the one place that turns settings into adapters."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from core.adapters.db import Database, make_database
+from core.media import MediaStore
+from core.services.scan_policy import ScanPolicy
 from core.services.uow import UnitOfWork
 from core.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -13,22 +15,16 @@ from core.settings import PROJECT_ROOT, Settings, get_settings
 class App:
     settings: Settings
     db: Database
+    # Built here once, used by every entry point (worker, verification API, dashboard, CLI).
+    scan_policy: ScanPolicy = field(init=False, repr=False, compare=False)
+    media: MediaStore = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "scan_policy", ScanPolicy(self.db, self.settings))
+        object.__setattr__(self, "media", MediaStore(self.settings.var_dir / "media"))
 
     def uow(self, correlation_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.db, self.settings.audit_key, correlation_id)
-
-    @property
-    def media_dir(self):
-        return self.settings.var_dir / "media"
-
-    def engine_config(self):
-        """Detectors and models as configured, with an admin's overrides from the settings table."""
-        from core.models import AppSetting
-        from core.verification.setup import engine_config
-
-        with self.db.reader() as s:
-            row = s.get(AppSetting, "detectors")
-        return engine_config(row.value if row else None, explanations_dir=self.settings.var_dir / "explanations")
 
     def salesforce(self):
         """A gateway to the configured org (the demo org in demo mode), or None when there is none."""

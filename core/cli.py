@@ -63,20 +63,24 @@ def _scan_targets(paths: list[str]) -> list[Path]:
     return files
 
 
-def _scan_bank():
-    """This installation's hash bank (DATABASE_URL or the embedded default), else an empty bank."""
-    from core.verification.hashbank import DatabaseHashBank, MemoryHashBank
+def _scan_setup(explanations: Path):
+    """The installation's scan policy (the admin's detector choices and the hash banks) when its
+    database is usable (DATABASE_URL or the embedded default), else the defaults and an empty bank."""
+    from core.verification.hashbank import MemoryHashBank
+    from core.verification.setup import engine_config
 
     try:
         from core.bootstrap import get_app
 
-        bank = DatabaseHashBank(get_app().db)
-        print(f"hash bank: {len(bank)} entries from the database", file=sys.stderr)
-        return bank
+        policy = get_app().scan_policy
+        config, bank = policy.engine_config(explanations), policy.rules().bank
+        print(f"hash bank: {len(bank)} entries from the database; detectors as the admin set them",
+              file=sys.stderr)
+        return config, bank
     except Exception as exc:  # no database yet, or unreachable: a scan still runs
         print(f"no usable database ({type(exc).__name__}): scanning against an empty hash bank",
               file=sys.stderr)
-        return MemoryHashBank()
+        return engine_config(explanations_dir=explanations), MemoryHashBank()
 
 
 def _cmd_scan(args) -> int:
@@ -87,19 +91,18 @@ def _cmd_scan(args) -> int:
     import dataclasses
 
     from core.verification.engine import Engine
-    from core.verification.setup import engine_config
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     files = _scan_targets(args.paths)
-    config = engine_config(explanations_dir=Path(args.explanations))
+    config, bank = _scan_setup(Path(args.explanations))
     if args.trust_anchors:
         config = dataclasses.replace(config, trust_anchors_path=Path(args.trust_anchors))
     results = []
     show_progress = not args.json and len(files) >= 10 and sys.stderr.isatty()
-    with Engine(config, _scan_bank()) as engine:
+    with Engine(config, bank) as engine:
         for n, path in enumerate(files, start=1):
             if show_progress:
                 done = int(30 * n / len(files))

@@ -104,18 +104,6 @@ def error_level(data: bytes, quality: int = 90) -> MediaView:
         return MediaView(None, None, f"no error-level view: {type(exc).__name__}")
 
 
-def store_upload(media_dir: Path, data: bytes, sha256: str) -> Path:
-    """Keep an uploaded file under the media folder, named by its hash (never by its name)."""
-    folder = Path(media_dir) / "upload"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{sha256}.bin"
-    if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return path
-
-
 @dataclass(frozen=True)
 class StoredFile:
     path: Path

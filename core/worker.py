@@ -21,8 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from core.adapters.salesforce.gateway import is_transient
 from core.bootstrap import App
 from core.domain.errors import LeaseLost
-from core.domain.lifecycle import Risk
-from core.queries.admin import thresholds
 from core.queries.health import health, prometheus
 from core.services import ingest, scanning, status
 from core.services.mail_relay import mail_relay_for
@@ -46,14 +44,12 @@ class WorkerOptions:
 
 
 class Worker:
-    def __init__(self, app: App, options: WorkerOptions | None = None, engine_factory=None):
+    def __init__(self, app: App, options: WorkerOptions | None = None):
         self.app, self.options = app, options or WorkerOptions()
         self.stop = threading.Event()
-        self.engine_factory = engine_factory or _default_engine_factory(app)
         self.counters = {"scanned": 0, "polls": 0, "relayed": 0, "errors": 0}
         self._threads: list[threading.Thread] = []
         self._metrics: ThreadingHTTPServer | None = None
-        self._risks: tuple[float, frozenset] | None = None
 
     # -- loops -------------------------------------------------------------------------------
     def _every(self, interval: float, step, name: str) -> None:
@@ -69,42 +65,34 @@ class Worker:
             self.stop.wait(interval)
 
     def _ingest_step(self, gw) -> None:
-        ingest.poll(self.app, gw, media_dir=self.app.media_dir)
+        ingest.poll(self.app, gw)
         self.counters["polls"] += 1
         if gw.usage is not None:
             status.publish(self.app.db, "salesforce_api", {"used": gw.usage.used, "limit": gw.usage.limit})
 
     def _scan_thread(self, index: int) -> None:
         owner = f"{self.options.name}/{index}"
-        engine = self.engine_factory()
-        try:
-            while not self.stop.is_set():
-                try:
-                    claimed = scanning.claim(self.app, owner=owner, limit=1,
-                                             lease=timedelta(seconds=self.options.lease_s))
-                    for item_id in claimed:
-                        try:
-                            scanning.scan_claimed(self.app, engine, item_id, owner=owner,
-                                                  quarantine_risks=self._quarantine_risks())
-                            self.counters["scanned"] += 1
-                        except LeaseLost:
-                            log.warning("lease on item %s lost to another worker; result discarded", item_id)
-                    if not claimed:
-                        self.stop.wait(self.options.idle_sleep_s)
-                except Exception:
-                    self.counters["errors"] += 1
-                    log.exception("scan step failed; the item's lease will expire and it is scanned again")
+        while not self.stop.is_set():
+            try:
+                if not self._scan_step(owner):
                     self.stop.wait(self.options.idle_sleep_s)
-        finally:
-            engine.close()
+            except Exception:
+                self.counters["errors"] += 1
+                log.exception("scan step failed; the item's lease will expire and it is scanned again")
+                self.stop.wait(self.options.idle_sleep_s)
 
-    def _quarantine_risks(self):
-        """The risks an admin chose to quarantine, re-read at most every 30 s."""
-        now = time.monotonic()
-        if self._risks is None or now - self._risks[0] > 30:
-            chosen = thresholds(self.app.db, self.app.settings).quarantine_risks
-            self._risks = (now, frozenset(Risk(r) for r in chosen))
-        return self._risks[1]
+    def _scan_step(self, owner: str) -> bool:
+        """Claim and scan one item with an engine of the scan policy (a fresh one after an admin's
+        change); False when there was nothing to scan."""
+        with self.app.scan_policy.engine() as engine:
+            claimed = scanning.claim(self.app, owner=owner, limit=1, lease=timedelta(seconds=self.options.lease_s))
+            for item_id in claimed:
+                try:
+                    scanning.scan_claimed(self.app, engine, item_id, owner=owner)
+                    self.counters["scanned"] += 1
+                except LeaseLost:
+                    log.warning("lease on item %s lost to another worker; result discarded", item_id)
+        return bool(claimed)
 
     def _heartbeat(self) -> None:
         status.publish(self.app.db, f"worker:{self.options.name}", {"pid": os.getpid(), **self.counters})
@@ -161,6 +149,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.app.scan_policy.close()
 
     def run_forever(self) -> None:
         """Until SIGTERM or Ctrl-C."""
@@ -172,11 +161,3 @@ class Worker:
             self.stop.wait(1.0)
         self.shutdown()
         log.info("worker %s stopped", self.options.name)
-
-
-def _default_engine_factory(app: App):
-    from core.verification.engine import Engine
-    from core.verification.hashbank import DatabaseHashBank
-
-    bank, config = DatabaseHashBank(app.db), app.engine_config()
-    return lambda: Engine(config, bank)

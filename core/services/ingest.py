@@ -1,4 +1,5 @@
-"""Ingest: find new files in Salesforce, download them with bounded memory, register each one.
+"""Ingest: find new files in Salesforce, download them with bounded memory into the media store,
+register each one.
 
 Never skips a file: the watermark only moves past rows that are registered, each poll re-reads an
 overlap window, and a version already held is recognised by its ContentVersion id."""
@@ -7,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -18,6 +18,7 @@ from core.clock import utcnow
 from core.domain.lifecycle import UNVERIFIED
 from core.domain.roles import Actor
 from core.faultpoints import crash_point
+from core.media import StoredFile
 from core.models import IngestState, MediaItem
 from core.services import items
 
@@ -62,15 +63,20 @@ def _held(app: App, version_ids: list[str]) -> set[str]:
             MediaItem.source == SOURCE, MediaItem.external_id.in_(version_ids))).scalars())
 
 
-def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], media_dir: Path,
-              max_bytes: int, org: str) -> tuple[int, bool]:
-    dest = media_dir / SOURCE / f"{row['Id']}.bin"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    too_large, sha256, size = False, None, row.get("ContentSize")
-    try:
-        size, sha256 = gw.download(row["Id"], dest, max_bytes)
-    except FileTooLarge:
-        too_large = True  # registered all the same; the scan marks it unscannable (fail closed)
+def _download(app: App, gw: SalesforceGateway, version_id: str) -> StoredFile | None:
+    """The version's bytes, streamed into the media store; None when over the size limit."""
+    with app.media.receive() as incoming:
+        try:
+            _, sha256 = gw.download(version_id, incoming.path, app.scan_policy.max_file_bytes)
+        except FileTooLarge:
+            return None
+        return app.media.keep(incoming, sha256)
+
+
+def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], org: str) -> tuple[int, bool]:
+    stored = _download(app, gw, row["Id"])
+    too_large = stored is None  # registered all the same; the scan marks it unscannable (fail closed)
+    sha256, size = (None, row.get("ContentSize")) if too_large else (stored.sha256, stored.size)
     crash_point("after_download")
     records = [link for link in links if content.is_customer_record(link)]
     ext = (row.get("FileExtension") or "").upper()
@@ -78,7 +84,7 @@ def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], med
         app.uow(), actor=INGEST, source=SOURCE, external_id=row["Id"],
         file_name=row.get("PathOnClient") or row.get("Title") or row["Id"],
         declared_type=MIME_BY_TYPE.get(ext) or MIME_BY_TYPE.get((row.get("FileType") or "").upper()),
-        size_bytes=size, sha256=sha256, storage_path=None if too_large else str(dest), org_id=org,
+        size_bytes=size, sha256=sha256, storage_path=None if too_large else str(stored.path), org_id=org,
         content_document_id=row["ContentDocumentId"],
         source_object=records[0]["entity_type"] if records else None,
         uploaded_by=row.get("CreatedById"),
@@ -121,8 +127,7 @@ def hold_under_pressure(app: App, gw: SalesforceGateway | None, item_ids: list[i
                for i in targets)
 
 
-def register_version(app: App, gw: SalesforceGateway, version_id: str, *, media_dir: Path,
-                     max_bytes: int = 50 * 1024 * 1024) -> int:
+def register_version(app: App, gw: SalesforceGateway, version_id: str) -> int:
     """Fetch and register one ContentVersion now (the verification API); idempotent."""
     held = _held(app, [version_id])
     if held:
@@ -134,11 +139,11 @@ def register_version(app: App, gw: SalesforceGateway, version_id: str, *, media_
     if not rows:
         raise LookupError(f"no ContentVersion {version_id} in the org")
     links = content.links_of(gw, [rows[0]["ContentDocumentId"]])
-    return _register(app, gw, rows[0], links[rows[0]["ContentDocumentId"]], media_dir, max_bytes, gw.org_base)[0]
+    return _register(app, gw, rows[0], links[rows[0]["ContentDocumentId"]], gw.org_base)[0]
 
 
-def poll(app: App, gw: SalesforceGateway, *, media_dir: Path, max_bytes: int = 50 * 1024 * 1024,
-         overlap: timedelta = timedelta(seconds=120), since: datetime | None = None) -> IngestReport:
+def poll(app: App, gw: SalesforceGateway, *, overlap: timedelta = timedelta(seconds=120),
+         since: datetime | None = None) -> IngestReport:
     """One pass over new ContentVersions. `since` overrides the watermark (backfill)."""
     state = _state(app)
     start = since if since is not None else state.watermark_at
@@ -154,8 +159,7 @@ def poll(app: App, gw: SalesforceGateway, *, media_dir: Path, max_bytes: int = 5
             links = content.links_of(gw, sorted({r["ContentDocumentId"] for r in fresh})) if fresh else {}
             page_items = []
             for row in fresh:
-                item_id, too_large = _register(app, gw, row, links.get(row["ContentDocumentId"], []),
-                                               media_dir, max_bytes, org)
+                item_id, too_large = _register(app, gw, row, links.get(row["ContentDocumentId"], []), org)
                 page_items.append(item_id)
                 report.too_large += too_large
             report.registered.extend(page_items)

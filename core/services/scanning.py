@@ -74,23 +74,24 @@ def outcome_for(engine: ScanEngine, item: MediaItem, max_bytes: int) -> ScanOutc
     return engine.scan_bytes(path.read_bytes(), file_name=item.file_name, declared_type=item.declared_type)
 
 
-def scan_claimed(app: App, engine: ScanEngine, item_id: int, *, owner: str,
-                 max_bytes: int = 50 * 1024 * 1024,
-                 quarantine_risks: frozenset[Risk] = items.DEFAULT_QUARANTINE_RISKS) -> ItemState:
-    """Scan an item this owner holds the lease of, and record the verdict (LeaseLost if it no longer does)."""
+def scan_claimed(app: App, engine: ScanEngine, item_id: int, *, owner: str) -> ItemState:
+    """Scan an item this owner holds the lease of, and record the verdict (LeaseLost if it no longer does),
+    under the installation's scan policy: its size limit and the risks the admin quarantines."""
     with app.db.reader() as s:
         item = s.get(MediaItem, item_id)
-    outcome = outcome_for(engine, item, max_bytes)
+    outcome = outcome_for(engine, item, app.scan_policy.max_file_bytes)
     crash_point("before_record")
     state = items.record_scan_result(app.uow(), actor=SCANNER, item_id=item_id, outcome=outcome,
-                                     lease_owner=owner, quarantine_risks=quarantine_risks)
+                                     lease_owner=owner, quarantine_risks=app.scan_policy.rules().quarantine_risks)
     crash_point("after_record")
     return state
 
 
-def scan_item(app: App, engine: ScanEngine, item_id: int, *, owner: str = "inline",
-              max_bytes: int = 50 * 1024 * 1024) -> ItemState | None:
-    """Claim one item and scan it now (the verification API, tests, benchmarks)."""
-    if not claim(app, owner=owner, limit=1, item_id=item_id):
-        return None
-    return scan_claimed(app, engine, item_id, owner=owner, max_bytes=max_bytes)
+def scan_item(app: App, item_id: int, *, owner: str = "inline") -> ItemState | None:
+    """Claim one item and scan it now with an engine of the policy (the verification API, dashboard
+    uploads, tests, benchmarks). None when the claim is lost: another scanner holds the item, or it
+    already has its verdict."""
+    with app.scan_policy.engine() as engine:  # first: the lease must not run while waiting for one
+        if not claim(app, owner=owner, limit=1, item_id=item_id):
+            return None
+        return scan_claimed(app, engine, item_id, owner=owner)

@@ -49,7 +49,7 @@ def test_a_session_expiring_mid_ingest_loses_no_file(sqlite_app, emu, tmp_path):
     versions = seed(emu, 450)
     emu.faults.expire_session(after=4)  # expires between pages and downloads
     gw = SalesforceGateway(settings_for(emu))
-    report = ingest.poll(sqlite_app, gw, media_dir=tmp_path)
+    report = ingest.poll(sqlite_app, gw)
     assert len(report.registered) == 450 and gw.sign_ins == 2
     with sqlite_app.db.reader() as s:
         held = set(s.execute(select(MediaItem.external_id)).scalars())
@@ -59,7 +59,7 @@ def test_a_session_expiring_mid_ingest_loses_no_file(sqlite_app, emu, tmp_path):
 def test_bursts_of_503_and_the_api_limit_delay_effects_but_apply_each_once(sqlite_app, emu, tmp_path):
     seed(emu, 30)
     gw = SalesforceGateway(settings_for(emu))
-    ingest.poll(sqlite_app, gw, media_dir=tmp_path)
+    ingest.poll(sqlite_app, gw)
     scan_all(sqlite_app, lambda n: "high" if n % 3 == 0 else "low")
     emu.faults.unavailable(times=4, path="composite")
     emu.faults.request_limit_exceeded(times=2, path="query")
@@ -81,7 +81,7 @@ def test_bursts_of_503_and_the_api_limit_delay_effects_but_apply_each_once(sqlit
 def test_a_lost_answer_after_links_were_cut_removes_each_link_once(sqlite_app, emu, tmp_path):
     seed(emu, 6)
     gw = SalesforceGateway(settings_for(emu))
-    ingest.poll(sqlite_app, gw, media_dir=tmp_path)
+    ingest.poll(sqlite_app, gw)
     scan_all(sqlite_app, lambda n: "high")
     emu.faults.drop_connection(times=1, phase="after", method="DELETE")
     relay = Relay(sqlite_app, gw, owner="relay-faults", policy=NO_WAIT)
@@ -98,7 +98,7 @@ def test_a_lost_answer_after_links_were_cut_removes_each_link_once(sqlite_app, e
 def test_an_effect_that_keeps_failing_is_parked_as_a_dead_letter(sqlite_app, emu, tmp_path):
     seed(emu, 2)
     gw = SalesforceGateway(settings_for(emu))
-    ingest.poll(sqlite_app, gw, media_dir=tmp_path)
+    ingest.poll(sqlite_app, gw)
     scan_all(sqlite_app, lambda n: "low")
     emu.faults.unavailable(times=None, path="composite")
     relay = Relay(sqlite_app, gw, owner="relay-faults", policy=RetryPolicy(max_attempts=3, base_s=0.0))
