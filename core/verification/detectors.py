@@ -28,15 +28,25 @@ class DetectionContext:
     config: EngineConfig
     trust_pem: str | None = None    # C2PA trust anchors, loaded once per child
 
-    def save_explanation(self, image, detector: str, sha256: str) -> str | None:
-        """Store a detector's explanation image; returns its path, or None when not configured."""
+    def save_explanation(self, image, name: str) -> str | None:
+        """Store a detector's explanation image (a PIL image) as `<name>.png`; returns its path, or
+        None when explanations are not configured or the image cannot be written (it is a visual
+        aid: the detector's finding stands without it)."""
         if self.config.explanations_dir is None:
             return None
         folder = Path(self.config.explanations_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{sha256[:16]}-{re.sub(r'[^a-z0-9_]+', '_', detector.lower())}.png"
-        image.save(path, "PNG")
+        path = folder / explanation_file_name(name)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            image.save(path, "PNG")
+        except OSError:  # over the child's file-size limit, say
+            return None
         return str(path)
+
+
+def explanation_file_name(name: str) -> str:
+    """A plain PNG file name; the sandbox's parent accepts no other from the child."""
+    return (re.sub(r"[^a-z0-9_-]+", "_", name.lower())[:120] or "explanation") + ".png"
 
 
 @runtime_checkable

@@ -169,12 +169,11 @@ def discover(folder: Path | None = None) -> tuple[list[ModelCard], dict[str, str
 class OnnxDetector:
     """A Detector (core.verification.detectors) backed by one registered model."""
 
-    def __init__(self, model: LoadedModel, threshold: float | None = None, explanations_dir: Path | None = None):
+    def __init__(self, model: LoadedModel, threshold: float | None = None):
         self.model = model
         self.name = model.card.name
         self.version = model.card.version
         self.threshold = threshold if threshold is not None else model.card.threshold
-        self.explanations_dir = explanations_dir
 
     def detect(self, image_rgb, context) -> SignalRecord:
         if image_rgb is None:
@@ -194,7 +193,7 @@ class OnnxDetector:
                     "tile_scores": [round(float(s), 4) for s in scores], "faces": faces,
                     "card_auc_test": self.model.card.raw["metrics"].get("test:all", {}).get("auc")}
         flagged = score >= self.threshold or float(scores[worst]) >= self.threshold
-        path = self._overlay(rgb, boxes, scores, context) if self.explanations_dir and flagged else None
+        path = self._overlay(rgb, boxes, scores, context) if context.config.explanations_dir and flagged else None
         return SignalRecord(self.name, self.version, round(score, 4), label, evidence, path)
 
     def _score_faces(self, image_rgb, rgb: np.ndarray) -> list[dict]:
@@ -230,20 +229,12 @@ class OnnxDetector:
                     "mean": round(score, 4), "share_over_threshold": round(float((scores >= self.threshold).mean()), 4),
                     "worst_frames": [{"frame": image.source, "score": round(s, 4)} for s, image in worst]}
         path = None
-        if self.explanations_dir and float(scores.max()) >= self.threshold:
-            path = self._save_frame(worst[0][1], context)
+        if float(scores.max()) >= self.threshold:
+            path = context.save_explanation(worst[0][1].pil, f"{self.name}-{_digest(context)}-worst-frame")
         label = "synthetic" if score >= self.threshold else "no_trace_found"
         return SignalRecord(self.name, self.version, round(score, 4), label, evidence, path)
 
-    def _save_frame(self, image, context) -> str:
-        import hashlib
-
-        self.explanations_dir.mkdir(parents=True, exist_ok=True)
-        path = self.explanations_dir / f"{self.name}-{hashlib.sha256(context.data).hexdigest()[:16]}-worst-frame.png"
-        image.pil.save(path)
-        return str(path)
-
-    def _overlay(self, rgb: np.ndarray, boxes, scores, context) -> str:
+    def _overlay(self, rgb: np.ndarray, boxes, scores, context) -> str | None:
         """Per-tile scores tinted over the image: a visual aid, not a localisation."""
         from PIL import Image
 
@@ -254,11 +245,13 @@ class OnnxDetector:
         tint = np.zeros_like(rgb, dtype=np.float32)
         tint[..., 0] = 255 * heat
         blended = (0.6 * rgb.astype(np.float32) + 0.4 * tint).clip(0, 255).astype(np.uint8)
-        self.explanations_dir.mkdir(parents=True, exist_ok=True)
-        digest = __import__("hashlib").sha256(context.data).hexdigest()[:16]
-        path = self.explanations_dir / f"{self.name}-{digest}.png"
-        Image.fromarray(blended).save(path)
-        return str(path)
+        return context.save_explanation(Image.fromarray(blended), f"{self.name}-{_digest(context)}")
+
+
+def _digest(context) -> str:
+    import hashlib
+
+    return hashlib.sha256(context.data).hexdigest()[:16]
 
 
 def detector_factory(settings) -> OnnxDetector:
@@ -268,20 +261,15 @@ def detector_factory(settings) -> OnnxDetector:
     if not folder.is_absolute():
         folder = PROJECT_ROOT / folder
     model = LoadedModel(read_card(folder))
-    explanations = settings.options.get("explanations_dir")
-    return OnnxDetector(model, threshold=settings.options.get("threshold"),
-                        explanations_dir=Path(explanations) if explanations else None)
+    return OnnxDetector(model, threshold=settings.options.get("threshold"))
 
 
-def detector_settings(card: ModelCard, *, enabled: bool = True, threshold: float | None = None,
-                      explanations_dir: Path | None = None):
+def detector_settings(card: ModelCard, *, enabled: bool = True, threshold: float | None = None):
     """Engine settings for a registered model. A model alone flags for review (medium); it never
     makes a file high risk by itself: the cards' own numbers do not support that."""
     from core.verification.config import DetectorSettings
 
     t = threshold if threshold is not None else card.threshold
     options: dict[str, Any] = {"path": str(card.folder), "threshold": t}
-    if explanations_dir is not None:
-        options["explanations_dir"] = str(explanations_dir)
     return DetectorSettings(enabled=enabled, factory="core.verification.onnx_models:detector_factory",
                             thresholds={"medium": t}, options=options)

@@ -30,5 +30,5 @@ def engine_config(overrides: Mapping[str, dict] | None = None, explanations_dir:
         chosen = overrides.get(card.name, {})
         detectors[card.name] = detector_settings(
             card, enabled=bool(chosen.get("enabled", card.name not in DISABLED_BY_DEFAULT)),
-            threshold=chosen.get("threshold"), explanations_dir=explanations_dir)
-    return EngineConfig(detectors=detectors)
+            threshold=chosen.get("threshold"))
+    return EngineConfig(detectors=detectors, explanations_dir=explanations_dir)
