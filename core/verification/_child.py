@@ -1,7 +1,9 @@
 """The sandboxed child: `python -m core.verification._child`, driven by sandbox.Sandbox over
-stdin/stdout. Imports every decoder first, then caps its own memory and CPU (see sandbox.py)."""
+stdin/stdout. Leaves the network first, imports every decoder and loads the models, then locks
+itself down (limits, Landlock, seccomp: see confine.py) before it answers "ready"."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import os
@@ -10,8 +12,12 @@ import resource
 import struct
 import sys
 import warnings
+from pathlib import Path
+
+from core.verification import confine
 
 _HEADER = struct.Struct(">Q")
+WARM_UP_NAME = "warm-up.png"
 
 
 def _read_exact(fh, n: int) -> bytes:
@@ -52,10 +58,19 @@ def _warm_up(analyzer) -> None:
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (90, 120, 150)).save(buf, "PNG")
-    analyzer.analyse(buf.getvalue(), file_name="warm-up.png", declared_type="image/png")
+    analyzer.analyse(buf.getvalue(), file_name=WARM_UP_NAME, declared_type="image/png")
+
+
+def _explanations_into(config, workdir: Path):
+    """Detectors save explanation images in the child's own folder; the parent checks each one and
+    moves it to the configured folder, which the child cannot reach."""
+    if config.explanations_dir is None:
+        return config
+    return dataclasses.replace(config, explanations_dir=workdir / "explanations")
 
 
 def main() -> int:
+    namespaces, problems = confine.enter_namespaces()  # while this process is still one thread
     inp = os.fdopen(0, "rb", buffering=0)
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol
@@ -65,7 +80,9 @@ def main() -> int:
         payload = json.dumps(obj, default=str).encode()
         out.write(_HEADER.pack(len(payload)) + payload)
 
-    config = pickle.loads(_read_exact(inp, _HEADER.unpack(_read_exact(inp, 8))[0]))
+    boot = pickle.loads(_read_exact(inp, _HEADER.unpack(_read_exact(inp, 8))[0]))
+    workdir = Path(boot["workdir"])
+    config = _explanations_into(boot["config"], workdir)
     from PIL import Image, PngImagePlugin
 
     from core.verification.engine import Analyzer
@@ -80,10 +97,10 @@ def main() -> int:
         send({"status": "error", "error": f"child needs {baseline_vm} bytes before any file; "
                                           f"child_memory_bytes is {config.child_memory_bytes}"})
         return 2
-    resource.setrlimit(resource.RLIMIT_AS, (config.child_memory_bytes, config.child_memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    isolation = confine.lock_down(config, workdir=workdir, protected=boot["protected"],
+                                  namespaces=namespaces, problems=problems)
     send({"status": "ready", "pid": os.getpid(), "baseline_vm_bytes": baseline_vm,
-          "memory_limit_bytes": resource.getrlimit(resource.RLIMIT_AS)[0]})
+          "memory_limit_bytes": resource.getrlimit(resource.RLIMIT_AS)[0], "isolation": isolation})
     while True:
         try:
             request = pickle.loads(_read_exact(inp, _HEADER.unpack(_read_exact(inp, 8))[0]))
@@ -97,11 +114,8 @@ def main() -> int:
             continue
         _cap_cpu(config.child_cpu_seconds)
         out_of_memory = False
+        data = request["data"]
         try:
-            data = request["data"]
-            if data is None:
-                with open(request["path"], "rb") as fh:
-                    data = fh.read(min(os.fstat(fh.fileno()).st_size, config.max_file_bytes) + 1)
             analysis = analyzer.analyse(data, file_name=request["file_name"],
                                         declared_type=request["declared_type"])
         except MemoryError:
@@ -109,14 +123,10 @@ def main() -> int:
             from core.verification.hashing import sha256_bytes
 
             out_of_memory = True
-            analysis = Analysis(sha256_bytes(data) if isinstance(data, bytes) else None,
+            analysis = Analysis(sha256_bytes(data),
                                 unscannable_reason="decoding needed more memory than the scanner allows "
                                                    f"({config.child_memory_bytes // 2**20} MB); the file "
                                                    "may be built to exhaust it")
-        except OSError as exc:
-            from core.verification.engine import Analysis
-
-            analysis = Analysis(None, unscannable_reason=f"the file cannot be read ({exc.strerror or exc})")
         data = None
         # After an allocation failure, start afresh rather than continue in a fragmented heap.
         exiting = out_of_memory or "more memory" in (analysis.unscannable_reason or "")
