@@ -41,12 +41,13 @@ def _cmd_audit_verify(args) -> int:
 
 
 def _cmd_audit_export(args) -> int:
+    from core.adapters.files import open_private
     from core.bootstrap import get_app
     from core.services import audit
 
     app = get_app()
     out = Path(args.out)
-    with out.open("w", encoding="utf-8") as fh:
+    with open_private(out, "w", encoding="utf-8") as fh:
         report = audit.export_jsonl(app.uow(), actor=CLI_AUDITOR, out=fh)
     print(f"exported {report.count} events to {out} (head {report.head_hash})")
     return 0
@@ -231,11 +232,12 @@ def _cmd_apikeys_create(args) -> int:
 
 
 def _cmd_evidence_export(args) -> int:
+    from core.adapters.files import write_private
     from core.bootstrap import get_app
     from core.services import evidence
 
     data = evidence.build_pack(get_app().uow(), actor=CLI_AUDITOR, incident_id=args.incident)
-    Path(args.out).write_bytes(data)
+    write_private(args.out, data)
     print(f"evidence pack for incident {args.incident} written to {args.out} ({len(data)} bytes)")
     return 0
 

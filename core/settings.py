@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from core.adapters import files
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "todo", ""}
@@ -159,20 +162,41 @@ def _lookup(file_values: dict, env: str, section: str, key: str) -> str | None:
     return None if value is None else str(value)
 
 
+AUDIT_KEY_FILE = "audit.key"
+AUDIT_KEY_HEX_DIGITS = 64  # 32 random bytes
+
+
+def prepare_var_dir(var_dir: Path) -> Path:
+    """var/ holds the database, the audit key, stored media and evidence packs: the owner's alone.
+    Created 0700; one an older installation left open to others is narrowed, with a warning."""
+    return files.narrow(files.private_dir(var_dir), files.PRIVATE_DIR)
+
+
+def _read_key_file(key_file: Path) -> bytes:
+    files.narrow(key_file, files.PRIVATE_FILE)
+    text = key_file.read_text(encoding="ascii", errors="replace").strip()
+    if len(text) < AUDIT_KEY_HEX_DIGITS or any(c not in string.hexdigits for c in text):
+        raise SettingsError(
+            f"{key_file} holds {len(text)} characters, not an audit key of at least {AUDIT_KEY_HEX_DIGITS} hex "
+            "digits: it is empty, truncated or damaged. Restore it from a backup (a new key would not match "
+            "the seals of the events already recorded), or set RD_AUDIT_KEY to the installation's key.")
+    return text.encode()
+
+
 def _audit_key(raw: str | None, var_dir: Path) -> bytes:
     """The key that seals the audit chain. Kept outside the database on purpose:
-    someone who can write the database but not read this key cannot forge events."""
+    someone who can write the database but not read this key cannot forge events.
+    Generated once, at the first start; a key file that exists is never replaced, since a new key
+    would break the seal of the chain already written."""
     if raw is not None:
         if raw.strip().lower() in PLACEHOLDER_SECRETS or len(raw) < 16:
             raise SettingsError("audit key is a placeholder or shorter than 16 characters")
         return raw.encode()
-    key_file = var_dir / "audit.key"
+    key_file = var_dir / AUDIT_KEY_FILE
     if not key_file.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return key_file.read_text().strip().encode()
+        # Two processes starting at once both get here; the file one of them publishes wins.
+        files.create_private_once(key_file, secrets.token_hex(AUDIT_KEY_HEX_DIGITS // 2).encode())
+    return _read_key_file(key_file)
 
 
 SALESFORCE_KEYS = {  # setting -> environment variable
@@ -247,7 +271,7 @@ def _access(values: dict) -> AccessSettings:
 
 def load_settings() -> Settings:
     values = _secrets_file()
-    var_dir = Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var"))
+    var_dir = prepare_var_dir(Path(os.environ.get("RD_VAR_DIR", PROJECT_ROOT / "var")))
     database_url = _lookup(values, "DATABASE_URL", "database", "url") or (
         f"sqlite:///{var_dir / 'responsedesk.db'}"
     )

@@ -1,6 +1,5 @@
 """Incidents: declare (and alert compliance in two clicks), then run the incident: status, roles,
 clocks, linked items, customers affected, timeline with notes, evidence pack."""
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -202,10 +201,7 @@ def _prepare_pack(incident_id: int) -> None:
     data = run_action(evidence.build_pack, done="Evidence pack ready.", uow=app().uow(), actor=actor,
                       incident_id=incident_id)
     if data:
-        folder = app().settings.var_dir / "evidence"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"INC-{incident_id:04d}-{datetime.now():%Y%m%d-%H%M%S}.zip"
-        path.write_bytes(data)
+        path = evidence.store_pack(data, app().settings.var_dir / "evidence", incident_id)
         st.session_state[PACK_KEY] = str(path)
 
 

@@ -6,11 +6,15 @@ deadlock on a lock upgrade; reads stay deferred so the dashboard never waits on 
 """
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+from core.adapters import files
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -67,11 +71,27 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     return engine
 
 
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database file exists 0600 before SQLite opens it: SQLite would create it with the umask's
+    mode, and gives its -wal and -shm files the database file's mode. Files an older installation
+    left open to others are narrowed."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    database = Path(path)
+    files.private_dir(database.parent)
+    files.private_file(database)
+    for companion in SQLITE_COMPANIONS:
+        with suppress(FileNotFoundError):  # most of the time there is none, or it just went
+            files.narrow(f"{database}{companion}", files.PRIVATE_FILE)
+
+
 def make_database(url: str) -> Database:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
         return Database(url, _sqlite_engine(url, "IMMEDIATE"), _sqlite_engine(url, "DEFERRED"))
     engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     return Database(url, engine, engine)

@@ -21,13 +21,16 @@ import hmac
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 
 from core.adapters import audit_store
+from core.adapters.files import private_dir, write_private
 from core.clock import utcnow
 from core.domain import audit_chain
 from core.domain.roles import Action, Actor, require
@@ -158,6 +161,13 @@ def build_pack(uow: UnitOfWork, *, actor: Actor, incident_id: int) -> bytes:
     return buffer.getvalue()
 
 
+def store_pack(data: bytes, folder: Path, incident_id: int) -> Path:
+    """Keep a built pack in `folder` (var/evidence) for the dashboard to offer: owner-only, like
+    everything in var/, since it names customers and holds the audit trail."""
+    path = private_dir(folder) / f"INC-{incident_id:04d}-{utcnow():%Y%m%d-%H%M%S}.zip"
+    return write_private(path, data)
+
+
 # -- verifying ------------------------------------------------------------------------------------
 @dataclass
 class PackReport:
@@ -172,15 +182,68 @@ class PackReport:
         return not self.problems
 
 
+# A pack holds a dozen files, and verify reads them all into memory: bounds on what a hostile zip
+# (a bomb, thousands of entries, a second entry under a name already read) can make it do.
+MAX_PACK_MEMBERS = 64
+MAX_MEMBER_BYTES = 1024 ** 3  # the audit extract dominates: about four million events
+MAX_PACK_BYTES = 2 * 1024 ** 3
+
+
+class PackRefused(ValueError):
+    """The zip is not shaped like a pack, so nothing in it is read."""
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 ** 2:,.0f} MiB"
+
+
+def _check_layout(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_PACK_MEMBERS:
+        raise PackRefused(f"the zip holds {len(infos)} entries; a pack has at most {MAX_PACK_MEMBERS}")
+    seen, declared = set(), 0
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+            raise PackRefused(f"{name!r}: an absolute path or one with '..'; pack files are named plainly")
+        if name in seen:
+            raise PackRefused(f"{name}: two entries under this name (a zip reader would show only one)")
+        seen.add(name)
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise PackRefused(f"{name}: declares {_mib(info.file_size)} uncompressed, over the "
+                              f"{_mib(MAX_MEMBER_BYTES)} a pack file may hold")
+        declared += info.file_size
+    if declared > MAX_PACK_BYTES:
+        raise PackRefused(f"the files declare {_mib(declared)} uncompressed, over the {_mib(MAX_PACK_BYTES)} "
+                          "a pack may hold")
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """The member's bytes, reading at most one byte past what it may hold: a declared size can lie."""
+    with zf.open(info) as fh:
+        data = fh.read(budget + 1)
+    if len(data) > budget:
+        raise PackRefused(f"{info.filename}: expands past {_mib(budget)} whatever its declared size, over what "
+                          f"a pack may hold ({_mib(MAX_MEMBER_BYTES)} a file, {_mib(MAX_PACK_BYTES)} in all)")
+    return data
+
+
 def _read_members(path) -> tuple[dict[str, bytes], list[str]]:
     members, problems = {}, []
     try:
         with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
+            infos = zf.infolist()
+            _check_layout(infos)
+            left = MAX_PACK_BYTES
+            for info in infos:
                 try:
-                    members[info.filename] = zf.read(info)
-                except (zipfile.BadZipFile, OSError) as error:
+                    members[info.filename] = _read_capped(zf, info, min(MAX_MEMBER_BYTES, left))
+                    left -= len(members[info.filename])
+                except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+                        RuntimeError) as error:  # corrupt, truncated, encrypted or oddly compressed
                     problems.append(f"{info.filename}: unreadable in the zip ({error})")
+    except PackRefused as refusal:
+        return {}, [f"refused: {refusal}"]
     except (zipfile.BadZipFile, OSError) as error:
         problems.append(f"not a readable zip file: {error}")
     return members, problems
