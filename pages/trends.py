@@ -5,6 +5,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.csv_safe import frame_to_csv
 from core.queries import admin as admin_queries
 from core.queries import trends as trend_queries
 from ui.context import app, demo_banner, require_actor
@@ -86,5 +87,5 @@ with right:
 export = pd.concat([t["flagged"].assign(series="flagged"), t["confirmed"].assign(series="confirmed"),
                     t["fp"].melt(id_vars="period", var_name="series", value_name="n"),
                     t["sla"].melt(id_vars="period", var_name="series", value_name="n")], ignore_index=True)
-st.download_button("Download these figures (CSV)", export.to_csv(index=False), key="t-csv",
+st.download_button("Download these figures (CSV)", frame_to_csv(export), key="t-csv",
                    file_name=f"trends-{start}-{end}-{grain}.csv", mime="text/csv")

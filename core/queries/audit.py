@@ -1,7 +1,6 @@
 """Queries over the audit trail for the Audit page."""
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from typing import IO
 
@@ -9,6 +8,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 
 from core.adapters.db import Database
+from core.csv_safe import write_rows
 from core.domain.roles import Action, Actor, require
 from core.models import AuditEvent
 from core.queries.sql import distinct_values
@@ -65,15 +65,11 @@ def export_csv(db: Database, *, actor: Actor, out: IO[str], **filters) -> int:
     """The matching events, oldest first, as CSV (for spreadsheets; the JSON Lines export is the
     one that verifies on its own). Returns the number of rows written."""
     require(actor, Action.AUDIT_EXPORT)
-    writer = csv.writer(out)
-    writer.writerow(EVENT_COLUMNS)
-    count = 0
     with db.snapshot() as s:
-        for row in s.execute(_filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
-                             .order_by(AuditEvent.seq)).yield_per(1000):
-            writer.writerow(["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in row])
-            count += 1
-    return count
+        rows = s.execute(_filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
+                         .order_by(AuditEvent.seq)).yield_per(1000)
+        return write_rows(out, EVENT_COLUMNS, (
+            ["" if v is None else (v.isoformat() if isinstance(v, datetime) else v) for v in row] for row in rows))
 
 
 def event_count(db: Database) -> int:

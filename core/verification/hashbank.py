@@ -12,6 +12,7 @@ from typing import Iterable, Protocol, Sequence, TextIO
 import numpy as np
 from sqlalchemy import select
 
+from core.csv_safe import restore_cell, write_rows
 from core.verification.hashing import is_phash, is_sha256
 
 BANKS = ("known_synthetic", "known_genuine")
@@ -99,17 +100,12 @@ def load_entries(db) -> list[BankEntry]:
 
 
 def write_csv(entries: Iterable[BankEntry], fh: TextIO) -> int:
-    writer = csv.writer(fh)
-    writer.writerow(CSV_COLUMNS)
-    count = 0
-    for e in entries:
-        writer.writerow([e.bank, e.sha256 or "", e.phash or "", e.source, e.note])
-        count += 1
-    return count
+    return write_rows(fh, CSV_COLUMNS, ([e.bank, e.sha256 or "", e.phash or "", e.source, e.note] for e in entries))
 
 
 def read_csv(fh: TextIO) -> list[BankEntry]:
-    """Parse and validate a whole CSV; any bad row refuses the file (line numbers in the error)."""
+    """Parse and validate a whole CSV; any bad row refuses the file (line numbers in the error).
+    Cells `write_csv` marked as text (a note starting with '-') read back as they were."""
     reader = csv.DictReader(fh)
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -117,8 +113,7 @@ def read_csv(fh: TextIO) -> list[BankEntry]:
     entries, problems = [], []
     for line, row in enumerate(reader, start=2):
         try:
-            entries.append(validate_entry(row["bank"], row["sha256"], row["phash"], row["source"],
-                                          row.get("note") or ""))
+            entries.append(validate_entry(*(restore_cell(row[c] or "") for c in CSV_COLUMNS)))
         except ValueError as exc:
             problems.append(f"line {line}: {exc}")
     if problems:
