@@ -8,7 +8,7 @@ from pathlib import Path
 from core.domain.roles import Actor, Role
 
 # The command line is run by whoever holds the server; read-only commands act as auditor.
-CLI_AUDITOR = Actor(id="cli:operator", role=Role.AUDITOR)
+CLI_AUDITOR = Actor.console("operator", Role.AUDITOR)
 
 
 def _cmd_migrate(args) -> int:
@@ -155,7 +155,7 @@ def _console_admin() -> Actor:
     as an admin, and the trail names their operating-system account."""
     import getpass
 
-    return Actor(id=f"cli:{getpass.getuser()}", role=Role.ADMIN)
+    return Actor.console(getpass.getuser(), Role.ADMIN)
 
 
 def _cmd_users_change(args) -> int:
@@ -193,7 +193,7 @@ def _cmd_users_list(args) -> int:
 def _cmd_run(args) -> int:
     from core.demo.launcher import run
 
-    return run(port=args.port, traffic=not args.no_traffic)
+    return run(port=args.port, traffic=not args.no_traffic, demo=args.demo)
 
 
 def _cmd_worker(args) -> int:
@@ -209,14 +209,21 @@ def _cmd_worker(args) -> int:
         options.name = args.name
     if args.scan_threads:
         options.scan_threads = args.scan_threads
-    Worker(get_app(), options).run_forever()
+    from core.services.users import sync_demo_accounts
+
+    app = get_app()
+    sync_demo_accounts(app.db, app.uow, demo_mode=app.settings.demo_mode)
+    Worker(app, options).run_forever()
     return 0
 
 
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    uvicorn.run("core.api:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    from core.settings import get_settings
+
+    uvicorn.run("core.api:create_app", factory=True, host=args.host or get_settings().bind_address,
+                port=args.port, workers=args.workers,
                 log_level="warning", limit_concurrency=64, timeout_keep_alive=15)
     return 0
 
@@ -305,8 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
         change.add_argument("--reason", required=True, help="recorded in the audit trail")
         change.set_defaults(func=_cmd_users_change)
 
-    run = sub.add_parser("run", help="start the whole product (the demo org when no org is configured)")
+    run = sub.add_parser("run", help="start the whole product (the demo org in demo mode)")
     run.add_argument("--port", type=int, default=8501, help="dashboard port")
+    run.add_argument("--demo", choices=("on", "off", "auto"), default="off",
+                     help="run the local demo org: on, off (unless RD_DEMO=true), or auto: when no org is "
+                          "configured (what `make run` passes)")
     run.add_argument("--no-traffic", action="store_true", help="demo org without live uploads")
     run.set_defaults(func=_cmd_run)
 
@@ -320,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=_cmd_worker)
 
     serve = sub.add_parser("serve", help="run the verification API (OpenAPI docs at /docs)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", help="address to listen on (default: RD_BIND_ADDRESS, else 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8600)
     serve.add_argument("--workers", type=int, default=1, help="server processes")
     serve.set_defaults(func=_cmd_serve)

@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from core.adapters.db import Database
 from core.adapters.files import PRIVATE_DIR, narrow, private_dir
-from core.domain.roles import Action, Actor, require
+from core.adapters.people import authorize_read
+from core.domain.roles import Action, Actor
 from core.models import MediaItem
 
 MAX_VIEW_BYTES = 20 * 1024 * 1024
@@ -66,7 +67,7 @@ def _read(path: str | Path | None) -> MediaView:
 
 
 def item_media(db: Database, *, actor: Actor, item_id: int) -> MediaView:
-    require(actor, Action.ITEM_READ)
+    authorize_read(db, actor, Action.ITEM_READ)
     with db.reader() as s:
         path = s.execute(select(MediaItem.storage_path).where(MediaItem.id == item_id)).scalar_one_or_none()
     return _read(path)

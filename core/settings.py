@@ -130,12 +130,25 @@ class AccessSettings:
         return next((role for claim_value, role in self.role_map if claim_value in held), None)
 
 
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_loopback(address: str) -> bool:
+    return address in LOOPBACK_ADDRESSES or address.startswith("127.")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     var_dir: Path
     audit_key: bytes
     demo_mode: bool
+    # Where the dashboard, the verification API and the worker's metrics listen. Loopback unless an
+    # operator opens them on purpose (behind a TLS proxy, say).
+    bind_address: str = "127.0.0.1"
+    # The firm's own mail domains: a message only to these (and to internal directory contacts) stays
+    # inside the firm; any other recipient makes it external, and it needs approval.
+    internal_domains: tuple[str, ...] = ()
     review_sla_hours: float = 4.0
     salesforce: SalesforceSettings | None = None
     preemptive: PreemptiveSettings = PreemptiveSettings()
@@ -145,6 +158,16 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def __post_init__(self):
+        # Demo mode signs anyone in as any role without a password: only on this machine, and never
+        # beside a real sign-in.
+        if self.demo_mode and self.access.sso:
+            raise SettingsError("demo mode (RD_DEMO) cannot run with single sign-on ([auth]) configured: demo "
+                                "mode lets anyone sign in as any role without a password")
+        if self.demo_mode and not is_loopback(self.bind_address):
+            raise SettingsError(f"demo mode (RD_DEMO) listens only on this machine, not on {self.bind_address}: "
+                                "demo mode lets anyone sign in as any role without a password")
 
 
 def _secrets_file() -> dict:
@@ -280,13 +303,16 @@ def load_settings() -> Settings:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     salesforce = _salesforce(values)
-    demo = _lookup(values, "RD_DEMO", "app", "demo")
+    listed = values.get("messages", {}).get("internal_domains") or ""
+    domains = os.environ.get("RD_INTERNAL_DOMAINS") or (",".join(listed) if isinstance(listed, list) else str(listed))
     return Settings(
         database_url=database_url,
         var_dir=var_dir,
         audit_key=_audit_key(_lookup(values, "RD_AUDIT_KEY", "audit", "key"), var_dir),
-        # The demo org runs when asked for, or when no real org is configured.
-        demo_mode=_truthy(demo, default=salesforce is None),
+        # Only when asked for: `make run` asks for it when no org is configured.
+        demo_mode=_truthy(_lookup(values, "RD_DEMO", "app", "demo"), default=False),
+        bind_address=(_lookup(values, "RD_BIND_ADDRESS", "app", "bind_address") or "127.0.0.1").strip(),
+        internal_domains=tuple(d.strip().lower().lstrip("@") for d in domains.split(",") if d.strip()),
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
         smtp=_smtp(values),

@@ -139,7 +139,7 @@ class Worker:
             def log_message(self, *args):  # quiet
                 pass
 
-        self._metrics = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._metrics = ThreadingHTTPServer((self.app.settings.bind_address, port), Handler)
         self._spawn("metrics", self._metrics.serve_forever)
 
     def shutdown(self, timeout: float = 30.0) -> None:

@@ -1,10 +1,13 @@
 """Incidents: declare (and alert compliance in two clicks), then run the incident: status, roles,
 clocks, linked items, customers affected, timeline with notes, evidence pack."""
 
+from datetime import datetime, timezone
+
 import pandas as pd
 import streamlit as st
 
 from core.clock import utcnow
+from core.domain.clocks import load_rules
 from core.domain.incidents import SEVERITY_DEFINITIONS, Severity, allowed_next
 from core.domain.roles import Action, may
 from core.queries import incidents as q
@@ -80,7 +83,8 @@ def declare_form() -> None:
 
 def _send_alert(comm_id: int) -> None:
     run_action(communications.send, token=f"send-{comm_id}", done=lambda r: r.message,
-               uow=app().uow(), actor=actor, communication_id=comm_id)
+               uow=app().uow(), actor=actor, communication_id=comm_id,
+               internal_domains=app().settings.internal_domains)
 
 
 @st.fragment(run_every=2)
@@ -159,17 +163,57 @@ def status_and_roles(incident: dict, editable: bool) -> None:
         picks = {role: st.selectbox(role.replace("_", " ").capitalize(), emails,
                                     index=emails.index(incident[role]) if incident[role] in emails else 0)
                  for role in incidents.ROLE_FIELDS}
-        reason = st.text_input("Reason for recording the classification (DORA major / NYDFS determination)")
         saved = st.form_submit_button("Save roles")
-        classify = st.form_submit_button("Record classification now")
     if saved:
         run_action(incidents.assign_roles, done="Roles saved.", uow=app().uow(), actor=actor,
                    incident_id=incident["id"], **{k: v or None for k, v in picks.items()})
         st.rerun()
-    if classify:
-        run_action(incidents.record_moments, done="Classification recorded: DORA and NYDFS clocks updated.",
-                   uow=app().uow(), actor=actor, incident_id=incident["id"], reason=reason, classified_at=utcnow())
-        st.rerun()
+
+
+MOMENT_LABELS = {"aware_at": "Aware of the incident", "classified_at": "Classified as major (DORA)",
+                 "determined_at": "Determined a cybersecurity incident (NYDFS)"}
+
+
+def _record_now(incident_id: int, moment: str) -> None:
+    run_action(incidents.record_moments, done=f"{MOMENT_LABELS[moment]}: recorded; the clocks it starts are running.",
+               uow=app().uow(), actor=actor, incident_id=incident_id, **{moment: utcnow()})
+
+
+def clock_moments(incident: dict) -> None:
+    """The moments that start the clocks: recorded once; a compliance lead corrects one with a reason,
+    and records a notification made outside Response Desk (a portal submission) that stops a clock."""
+    st.subheader("Moments that start the clocks")
+    for moment, label in MOMENT_LABELS.items():
+        left, right = st.columns([3, 2])
+        when = incident[moment]
+        left.write(f"**{label}:** " + (f"{when:%Y-%m-%d %H:%M} UTC" if when else "not recorded"))
+        if when is None and may(actor, Action.INCIDENT_UPDATE):
+            right.button("Record now", key=f"moment-{moment}-{incident['id']}", on_click=_record_now,
+                         args=(incident["id"], moment))
+    if may(actor, Action.INCIDENT_CORRECT_MOMENTS):
+        with st.expander("Correct a recorded moment"), st.form(f"correct-{incident['id']}"):
+            moment = st.selectbox("Moment", list(MOMENT_LABELS), format_func=MOMENT_LABELS.get)
+            day, time_ = st.date_input("Date (UTC)"), st.time_input("Time (UTC)")
+            reason = st.text_input("Why (kept on the audit trail)")
+            if st.form_submit_button("Correct"):
+                run_action(incidents.record_moments, done=f"{MOMENT_LABELS[moment]} corrected.", uow=app().uow(),
+                           actor=actor, incident_id=incident["id"], reason=reason,
+                           **{moment: datetime.combine(day, time_, tzinfo=timezone.utc)})
+                st.rerun()
+    if may(actor, Action.CLOCK_RECORD_SUBMISSION):
+        with st.expander("Record a notification made outside Response Desk"), st.form(f"submission-{incident['id']}"):
+            rules = {r.id: r.title for r in load_rules()}
+            rule = st.selectbox("Clock it satisfies", list(rules), format_func=rules.get)
+            day, time_ = st.date_input("Submitted on (UTC)"), st.time_input("At (UTC)")
+            channel = st.text_input("How (e.g. the authority's breach portal)")
+            reference = st.text_input("Reference the recipient issued (case number, receipt)")
+            note = st.text_area("Note", height=68)
+            if st.form_submit_button("Record submission"):
+                run_action(incidents.record_submission, done="Submission recorded: the clock is met.",
+                           uow=app().uow(), actor=actor, incident_id=incident["id"], clock_rule=rule,
+                           submitted_at=datetime.combine(day, time_, tzinfo=timezone.utc), channel=channel,
+                           reference=reference, note=note)
+                st.rerun()
 
 
 def items_and_customers(incident_id: int) -> None:
@@ -227,6 +271,7 @@ def incident_view(incident_id: int) -> None:
     tabs = st.tabs(["Clocks", "Status and roles", "Files and customers", "Timeline", "Evidence pack"])
     with tabs[0]:
         clocks(incident_id)
+        clock_moments(incident)
     with tabs[1]:
         status_and_roles(incident, editable)
     with tabs[2]:

@@ -8,8 +8,9 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 
 from core.adapters.db import Database
+from core.adapters.people import authorize_read
 from core.csv_safe import write_rows
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.models import AuditEvent
 from core.queries.sql import distinct_values
 
@@ -42,7 +43,7 @@ def _filtered(query, *, text: str = "", action: str | None = None, who: str | No
 def search_events(db: Database, *, actor: Actor, limit: int = 200, **filters) -> pd.DataFrame:
     """Newest first. `text` matches object id, actor, action or reason; the other filters
     (action, who, object_type, object_id, since, until) match exactly."""
-    require(actor, Action.AUDIT_READ)
+    authorize_read(db, actor, Action.AUDIT_READ)
     query = _filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
     with db.reader() as s:
         rows = s.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
@@ -64,7 +65,7 @@ def distinct_object_types(db: Database) -> list[str]:
 def export_csv(db: Database, *, actor: Actor, out: IO[str], **filters) -> int:
     """The matching events, oldest first, as CSV (for spreadsheets; the JSON Lines export is the
     one that verifies on its own). Returns the number of rows written."""
-    require(actor, Action.AUDIT_EXPORT)
+    authorize_read(db, actor, Action.AUDIT_EXPORT)
     with db.snapshot() as s:
         rows = s.execute(_filtered(select(*[getattr(AuditEvent, c) for c in EVENT_COLUMNS]), **filters)
                          .order_by(AuditEvent.seq)).yield_per(1000)

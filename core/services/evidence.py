@@ -29,11 +29,11 @@ from typing import Any
 
 from fpdf import FPDF
 
-from core.adapters import audit_store
+from core.adapters import audit_store, people
 from core.adapters.files import private_dir, write_private
 from core.clock import utcnow
 from core.domain import audit_chain
-from core.domain.roles import Action, Actor, require
+from core.domain.roles import Action, Actor
 from core.queries import incidents as q
 from core.services import messages
 from core.services.audit import EXPORT_FORMAT
@@ -117,7 +117,7 @@ def _pdf(context: dict, sent: list[dict], audit_head: dict) -> bytes:
 def build_pack(uow: UnitOfWork, *, actor: Actor, incident_id: int) -> bytes:
     """The pack as zip bytes. Its export is itself recorded on the audit trail, with the manifest's
     SHA-256, after the extract was taken (so the pack shows the trail up to its own making)."""
-    require(actor, Action.EVIDENCE_EXPORT)
+    people.authorize_read(uow.db, actor, Action.EVIDENCE_EXPORT)
     db = uow.db
     incident = q.incident(db, incident_id)
     items = q.incident_items(db, incident_id)
@@ -155,6 +155,7 @@ def build_pack(uow: UnitOfWork, *, actor: Actor, incident_id: int) -> bytes:
                            (MANIFEST_DIGEST, f"{digest}  {MANIFEST}\n".encode())]:
             zf.writestr(name, data)
     with uow:
+        actor = uow.authorize(actor, Action.EVIDENCE_EXPORT)
         uow.record(actor, "incident.evidence_exported", "incident", incident_id,
                    after={"manifest_sha256": digest, "audit_head": head, "files": len(files)})
         uow.commit()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from core.bootstrap import App
 from core.domain.lifecycle import ItemState
-from core.domain.roles import Action, Actor, require
+from core.adapters.people import authorize_read
+from core.domain.roles import Action, Actor
 from core.domain.scan import outcome_report
 from core.media import TooLarge
 from core.services import items, scanning
@@ -21,7 +22,7 @@ def _refuse_oversized(app: App, data: bytes) -> None:
 
 def check_file(app: App, *, actor: Actor, data: bytes, file_name: str, declared_type: str | None = None) -> dict:
     """The verdict and evidence for these bytes, as the scan report; nothing is stored."""
-    require(actor, Action.ITEM_READ)
+    authorize_read(app.db, actor, Action.ITEM_READ)
     _refuse_oversized(app, data)
     with app.scan_policy.engine() as engine:
         outcome = engine.scan_bytes(data, file_name=file_name, declared_type=declared_type)
@@ -31,7 +32,7 @@ def check_file(app: App, *, actor: Actor, data: bytes, file_name: str, declared_
 def register_upload(app: App, *, actor: Actor, data: bytes, file_name: str,
                     declared_type: str | None = None) -> tuple[int, ItemState | None]:
     """Store, register and scan an uploaded file. The same bytes uploaded twice are one item."""
-    require(actor, Action.ITEM_REGISTER)
+    authorize_read(app.db, actor, Action.ITEM_REGISTER)  # before storing; register_item checks again
     _refuse_oversized(app, data)
     stored = app.media.put(data)
     item_id = items.register_item(app.uow(), actor=actor, source="upload", external_id=stored.sha256,

@@ -129,7 +129,7 @@ def test_admin_changes_thresholds_through_the_service_with_an_audit_event(ui_app
     assert saved.review_sla_hours == 2.0 and saved.backlog_limit_minutes == 30.0
     from core.queries import audit
 
-    events = audit.search_events(ui_app.db, actor=Actor("a@x", Role.AUDITOR), action="settings.changed")
+    events = audit.search_events(ui_app.db, actor=Actor.console("auditor", Role.AUDITOR), action="settings.changed")
     assert list(events["reason"]) == ["tighter SLA after audit finding"]
 
 

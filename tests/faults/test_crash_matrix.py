@@ -79,7 +79,7 @@ def test_sigkill_matrix_loses_nothing_and_duplicates_nothing(sqlite_app, emu, tm
     assert len(cases) == high == len({c["RD_Item_Id__c"] for c in cases})
     deletes = Counter(e["id"] for e in emu.request_log.effects(op="delete"))
     assert all(n == 1 for n in deletes.values())
-    assert verify_chain(sqlite_app.db, actor=Actor("a", Role.AUDITOR), key=sqlite_app.settings.audit_key).ok
+    assert verify_chain(sqlite_app.db, actor=Actor.console("auditor", Role.AUDITOR), key=sqlite_app.settings.audit_key).ok
     with capsys.disabled():
         print(f"\ncrash matrix: {FILES} files, kills {dict(kills)}, "
               f"recovery after a kill: median {sorted(recoveries)[len(recoveries) // 2]:.1f} s, "
