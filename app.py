@@ -1,7 +1,7 @@
 """Response Desk: the frame. Page config, who is acting, and navigation by role."""
 import streamlit as st
 
-from core.services.users import sync_demo_accounts
+from core.commands.users import sync_demo_accounts
 from core.settings import is_loopback
 from ui.context import app, check_session, sign_out
 from ui.navigation import pages_for

@@ -12,12 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.bootstrap import build, migrate  # noqa: E402
-from core.domain.roles import Actor, Role  # noqa: E402
-from core.services.audit import verify_chain  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests import pg  # noqa: E402
-from tests.integration.audit_helpers import run_concurrent_appends  # noqa: E402
+from core.bootstrap import build, migrate
+from core.commands.audit import verify_chain
+from core.domain.roles import Actor, Role
+from core.settings import Settings
+from tests import pg
+from tests.integration.audit_helpers import run_concurrent_appends
 
 KEY = b"benchmark-audit-key-0123456789abcdef"
 

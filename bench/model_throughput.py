@@ -18,10 +18,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.verification.corpus import genuine_photo  # noqa: E402
-from core.verification.engine import Analyzer, Engine  # noqa: E402
-from core.verification.onnx_models import LoadedModel, discover, tile_grid  # noqa: E402
-from core.verification.setup import engine_config  # noqa: E402
+from core.verification.corpus import genuine_photo
+from core.verification.engine import Analyzer, Engine
+from core.verification.onnx_models import LoadedModel, discover, tile_grid
+from core.verification.setup import engine_config
 
 
 def corpus(n: int) -> list[tuple[str, bytes]]:

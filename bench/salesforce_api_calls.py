@@ -17,18 +17,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.adapters.salesforce import content  # noqa: E402
-from core.adapters.salesforce.gateway import SalesforceGateway  # noqa: E402
-from core.bootstrap import build, migrate  # noqa: E402
-from core.services import ingest, scanning  # noqa: E402
-from core.services.relay import Relay  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.verification.config import EngineConfig  # noqa: E402
-from core.verification.corpus import genuine_photo, metadata_samples  # noqa: E402
-from core.verification.engine import Engine  # noqa: E402
-from core.verification.hashbank import MemoryHashBank  # noqa: E402
-from sf_emulator import run_emulator  # noqa: E402
-from tests.sf import DOMAIN, deploy_metadata, settings_for  # noqa: E402
+from core.adapters.salesforce import content
+from core.adapters.salesforce.gateway import SalesforceGateway
+from core.bootstrap import build, migrate
+from core.domain.records import is_customer_record
+from core.loops import ingest, scanning
+from core.loops.salesforce_relay import SalesforceRelay
+from core.settings import Settings
+from core.verification.config import EngineConfig
+from core.verification.corpus import genuine_photo, metadata_samples
+from core.verification.engine import Engine
+from core.verification.hashbank import MemoryHashBank
+from sf_emulator import run_emulator
+from tests.sf import DOMAIN, deploy_metadata, settings_for
 
 KEY = b"benchmark-audit-key-0123456789abcdef"
 
@@ -59,7 +60,7 @@ def batched(emu, app, engine, tmp: Path) -> tuple[int, float]:
     report = ingest.poll(app, gw)
     for item_id in report.registered:
         scanning.scan_item(app, item_id)
-    Relay(app, gw, owner="bench").drain()
+    SalesforceRelay(app, gw, owner="bench").drain()
     return len(emu.request_log.api_calls()), time.perf_counter() - start
 
 
@@ -85,7 +86,7 @@ def naive(emu, app, engine, tmp: Path) -> tuple[int, float]:
                                           fields.status: status})
         if status == "Quarantined":
             for link in content.links_of(gw, [doc])[doc]:
-                if content.is_customer_record(link):
+                if is_customer_record(link):
                     gw.delete("ContentDocumentLink", link["link_id"])
             gw.update("ContentVersion", row["Id"], {"SharingPrivacy": "P"})
             if outcome.risk.value == "high":

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.verification.sandbox import Sandbox  # noqa: E402
-from core.verification.setup import engine_config  # noqa: E402
+from core.verification.sandbox import Sandbox
+from core.verification.setup import engine_config
 
 
 def main() -> None:

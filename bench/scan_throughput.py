@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from core.verification.config import EngineConfig  # noqa: E402
-from core.verification.corpus import camera_exif, natural_image  # noqa: E402
-from core.verification.engine import Engine  # noqa: E402
+from core.verification.config import EngineConfig
+from core.verification.corpus import camera_exif, natural_image
+from core.verification.engine import Engine
 
 
 def _make(args) -> tuple[str, int]:

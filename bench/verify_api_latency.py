@@ -19,12 +19,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.bootstrap import build, migrate  # noqa: E402
-from core.domain.roles import Actor  # noqa: E402
-from core.services.apikeys import create_api_key  # noqa: E402
-from core.settings import PROJECT_ROOT, Settings  # noqa: E402
-from core.localnet import free_port, wait_until_up  # noqa: E402
-from core.verification.corpus import genuine_photo  # noqa: E402
+from core.bootstrap import build, migrate
+from core.commands.apikeys import create_api_key
+from core.domain.roles import Actor
+from core.localnet import free_port, wait_until_up
+from core.settings import PROJECT_ROOT, Settings
+from core.verification.corpus import genuine_photo
 
 KEY = "benchmark-audit-key-0123456789abcdef"
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from core.adapters.db import Database, make_database
-from core.media import MediaStore
-from core.services.scan_policy import ScanPolicy
-from core.services.uow import UnitOfWork
+from core.adapters.media import MediaStore
+from core.adapters.uow import UnitOfWork
 from core.settings import PROJECT_ROOT, Settings, get_settings
+from core.verification.policy import ScanPolicy
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Time in one place, always timezone-aware UTC."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

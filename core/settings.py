@@ -16,6 +16,8 @@ from pathlib import Path
 from core.adapters import files
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CLOCKS_FILE = PROJECT_ROOT / "data" / "regulatory_clocks.toml"
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "data" / "models"
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "xxx", "todo", ""}
 
 
@@ -93,12 +95,12 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class PreemptiveSettings:
-    """Fail closed under pressure: while the oldest unverified file is older than `backlog_s`, or
+    """Fail closed under pressure: while the oldest unverified file is older than the backlog limit
+    (an admin's threshold, core.domain.thresholds), or
     less than `api_floor` of the org's API budget is left, new files on high-risk records are held
     (their links cut) until verified, and restored automatically if they come out clean."""
 
     enabled: bool = False
-    backlog_s: float = 300.0
     api_floor: float = 0.10
     objects: tuple[str, ...] = ("KYC_Check__c",)
 
@@ -149,6 +151,8 @@ class Settings:
     # The firm's own mail domains: a message only to these (and to internal directory contacts) stays
     # inside the firm; any other recipient makes it external, and it needs approval.
     internal_domains: tuple[str, ...] = ()
+    clocks_file: Path = DEFAULT_CLOCKS_FILE  # the regulatory clock rules
+    models_dir: Path = DEFAULT_MODELS_DIR    # detection models, each with its card
     review_sla_hours: float = 4.0
     salesforce: SalesforceSettings | None = None
     preemptive: PreemptiveSettings = PreemptiveSettings()
@@ -313,13 +317,14 @@ def load_settings() -> Settings:
         demo_mode=_truthy(_lookup(values, "RD_DEMO", "app", "demo"), default=False),
         bind_address=(_lookup(values, "RD_BIND_ADDRESS", "app", "bind_address") or "127.0.0.1").strip(),
         internal_domains=tuple(d.strip().lower().lstrip("@") for d in domains.split(",") if d.strip()),
+        clocks_file=Path(_lookup(values, "RD_CLOCKS_FILE", "app", "clocks_file") or DEFAULT_CLOCKS_FILE),
+        models_dir=Path(_lookup(values, "RD_MODELS_DIR", "app", "models_dir") or DEFAULT_MODELS_DIR),
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
         smtp=_smtp(values),
         access=_access(values),
         preemptive=PreemptiveSettings(
             enabled=_truthy(_lookup(values, "RD_PREEMPTIVE", "preemptive", "enabled"), False),
-            backlog_s=float(_lookup(values, "RD_PREEMPTIVE_BACKLOG_S", "preemptive", "backlog_s") or 300),
             api_floor=float(_lookup(values, "RD_PREEMPTIVE_API_FLOOR", "preemptive", "api_floor") or 0.10),
             objects=tuple((_lookup(values, "RD_PREEMPTIVE_OBJECTS", "preemptive", "objects") or "KYC_Check__c")
                           .replace(" ", "").split(","))),

@@ -1,12 +1,12 @@
 """Audit: the tamper-evident trail, its chain status, search, filters and export."""
 import io
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
+from core.commands import audit as audit_service
 from core.domain.roles import Action, Actor, may
 from core.queries import audit as audit_queries
-from core.services import audit as audit_service
 from ui.context import app, demo_banner, require_actor
 
 actor = require_actor()
@@ -36,7 +36,7 @@ else:
     st.caption("Chain verification is available to compliance leads, admins and auditors.")
 
 actors, actions, object_types = _choices()
-any_ = lambda v: "any" if v is None else v  # noqa: E731 - a label formatter
+any_ = lambda v: "any" if v is None else v
 cols = st.columns([2, 2, 2, 2])
 text = cols[0].text_input("Search", placeholder="object id, actor, action or reason", key="a-text")
 who = cols[1].selectbox("Actor", [None, *actors], format_func=any_, key="a-actor")
@@ -44,13 +44,13 @@ action = cols[2].selectbox("Action", [None, *actions], format_func=any_, key="a-
 object_type = cols[3].selectbox("Object type", [None, *object_types], format_func=any_, key="a-object-type")
 cols = st.columns([2, 2, 1])
 object_id = cols[0].text_input("Object id", key="a-object-id")
-today = datetime.now(timezone.utc).date()
+today = datetime.now(UTC).date()
 chosen = cols[1].date_input("Date range (UTC)", value=(), key="a-range")
 limit = cols[2].number_input("Rows", min_value=10, max_value=5000, value=200, step=50, key="a-limit")
 filters = {"text": text, "who": who, "action": action, "object_type": object_type, "object_id": object_id.strip()}
 if chosen:
-    filters["since"] = datetime.combine(chosen[0], time.min, tzinfo=timezone.utc)
-    filters["until"] = datetime.combine(chosen[-1], time.min, tzinfo=timezone.utc) + timedelta(days=1)
+    filters["since"] = datetime.combine(chosen[0], time.min, tzinfo=UTC)
+    filters["until"] = datetime.combine(chosen[-1], time.min, tzinfo=UTC) + timedelta(days=1)
 
 events = audit_queries.search_events(app().db, actor=actor, limit=int(limit), **filters)
 st.dataframe(events, hide_index=True, width="stretch", key="a-events")

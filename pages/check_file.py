@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core.domain.roles import Action, may
-from core.services import uploads
+from core.loops import uploads
 from ui.actions import run_action, show_flash
 from ui.context import app, current_actor, demo_banner, require_actor
 

@@ -3,11 +3,12 @@ prefill) -> approval for external audiences -> send (once) -> delivery log per r
 import pandas as pd
 import streamlit as st
 
-from core.domain.clocks import load_rules
+from core.commands import communications
 from core.domain.incidents import Audience
+from core.domain.messages import ALREADY_SENT, EDITABLE, MessageStatus
 from core.domain.roles import Action, may
 from core.queries import incidents as q
-from core.services import communications, messages
+from core.queries import messages
 from ui.actions import new_token, run_action, show_flash
 from ui.context import app, check_session, demo_banner, require_actor
 
@@ -58,7 +59,7 @@ def new_message(incident_id: int) -> None:
         st.radio("Channel", channels, horizontal=True, key="new_channel",
                  index=channels.index(communications.default_channel(app().settings)),
                  format_func={"email": "Email (SMTP)", "salesforce": "Salesforce emailSimple"}.get)
-        rules = ["none"] + [r.id for r in load_rules()]
+        rules = ["none"] + [r.id for r in q.clock_rules()]
         st.selectbox("Regulatory clock this message satisfies", rules, key=f"new_clock-{template}",
                      index=rules.index(info.get("clock_rule") or "none"))
         st.button("Prepare draft", type="primary", key="prepare-draft", on_click=_draft,
@@ -79,7 +80,7 @@ def _act(fn, comm_id: int, done) -> None:
 
 def editor(message: dict) -> None:
     cid = message["id"]
-    editable = message["status"] in communications.EDITABLE and may(actor, Action.MESSAGE_DRAFT)
+    editable = message["status"] in EDITABLE and may(actor, Action.MESSAGE_DRAFT)
     st.text_input("Subject", value=message["subject"], key=f"subject-{cid}", disabled=not editable)
     st.text_area("Text", value=message["body_text"], key=f"body-{cid}", height=320, disabled=not editable)
     if editable:
@@ -99,18 +100,18 @@ def approval_and_send(message: dict) -> None:
     reasons = communications.approval_needed(app().db, cid, app().settings.internal_domains)
     cols = st.columns(3)
     if reasons:
-        cols[0].button("Request approval", key=f"request-{cid}", disabled=message["status"] != "draft"
+        cols[0].button("Request approval", key=f"request-{cid}", disabled=message["status"] != MessageStatus.DRAFT
                        or not may(actor, Action.MESSAGE_DRAFT), on_click=_act,
                        args=(communications.request_approval, cid, "Approval requested."))
         cols[1].button("Approve", key=f"approve-{cid}",
-                       disabled=message["status"] not in ("draft", "pending_approval")
+                       disabled=message["status"] not in (MessageStatus.DRAFT, MessageStatus.PENDING_APPROVAL)
                        or not may(actor, Action.MESSAGE_APPROVE_EXTERNAL),
                        on_click=_act, args=(communications.approve, cid, "Approved for sending."))
     needed = Action.MESSAGE_SEND_EXTERNAL if reasons else Action.MESSAGE_SEND_INTERNAL
     cols[2].button("Send", type="primary", key=f"send-{cid}", disabled=not may(actor, needed)
-                   or (bool(reasons) and message["status"] != "approved"),
+                   or (bool(reasons) and message["status"] != MessageStatus.APPROVED),
                    on_click=_act, args=(communications.send, cid, lambda r: r.message))
-    if reasons and message["status"] != "approved" and message["status"] not in communications.ALREADY_SENT:
+    if reasons and message["status"] != MessageStatus.APPROVED and message["status"] not in ALREADY_SENT:
         st.caption("A compliance lead who did not write or edit this message must approve it first: "
                    + "; ".join(reasons) + ".")
 

@@ -1,18 +1,18 @@
 """Incidents: declare (and alert compliance in two clicks), then run the incident: status, roles,
 clocks, linked items, customers affected, timeline with notes, evidence pack."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
 from core.clock import utcnow
-from core.domain.clocks import load_rules
-from core.domain.incidents import SEVERITY_DEFINITIONS, Severity, allowed_next
+from core.commands import communications, evidence, incidents
+from core.commands.users import list_users
+from core.domain.incidents import SEVERITY_DEFINITIONS, IncidentStatus, Severity, allowed_next
+from core.domain.messages import MessageStatus
 from core.domain.roles import Action, may
 from core.queries import incidents as q
-from core.services import communications, evidence, incidents
-from core.services.users import list_users
 from ui.actions import new_token, run_action, show_flash
 from ui.context import app, check_session, demo_banner, require_actor
 from ui.format import duration
@@ -92,9 +92,9 @@ def alert_delivery(comm_id: int) -> None:
     check_session(activity=False)  # a timed refresh is not activity: the idle clock keeps running
     message = q.communication(app().db, comm_id)
     log = q.deliveries(app().db, comm_id)
-    if message["status"] == "sent":
+    if message["status"] == MessageStatus.SENT:
         st.success(f"Compliance alert sent: delivered to {len(log)} recipient(s).", icon=":material/check:")
-    elif message["status"] == "failed":
+    elif message["status"] == MessageStatus.FAILED:
         st.error("Compliance alert failed for some recipients: see the delivery log on Communications.")
     else:
         st.info(f"Compliance alert queued: {int((log['status'] == 'delivered').sum())} of {len(log)} delivered.")
@@ -106,7 +106,7 @@ def alert_panel(comm_id: int) -> None:
     message = q.communication(app().db, comm_id)
     with st.container(border=True):
         st.subheader("Compliance alert")
-        if message["status"] in ("draft", "approved"):
+        if message["status"] in (MessageStatus.DRAFT, MessageStatus.APPROVED):
             st.write(f"**{message['subject']}**")
             st.caption("To: " + ", ".join(r["email"] for r in message["recipients"]) + f" (via {message['channel']})")
             st.text(message["body_text"])
@@ -153,7 +153,7 @@ def status_and_roles(incident: dict, editable: bool) -> None:
                    args=(incidents.change_status,),
                    kwargs={"done": f"Incident is {target}.", "uow": app().uow(), "actor": actor,
                            "incident_id": incident["id"], "status": target,
-                           "reason": "reopened from the Incidents page" if target == "investigating" else ""})
+                           "reason": "reopened from the Incidents page" if target == IncidentStatus.INVESTIGATING else ""})
     if not editable:
         st.caption(f"Commander {incident['commander']}; communications {incident['communications_lead']}; "
                    f"compliance {incident['compliance_lead']}")
@@ -198,11 +198,11 @@ def clock_moments(incident: dict) -> None:
             if st.form_submit_button("Correct"):
                 run_action(incidents.record_moments, done=f"{MOMENT_LABELS[moment]} corrected.", uow=app().uow(),
                            actor=actor, incident_id=incident["id"], reason=reason,
-                           **{moment: datetime.combine(day, time_, tzinfo=timezone.utc)})
+                           **{moment: datetime.combine(day, time_, tzinfo=UTC)})
                 st.rerun()
     if may(actor, Action.CLOCK_RECORD_SUBMISSION):
         with st.expander("Record a notification made outside Response Desk"), st.form(f"submission-{incident['id']}"):
-            rules = {r.id: r.title for r in load_rules()}
+            rules = {r.id: r.title for r in q.clock_rules()}
             rule = st.selectbox("Clock it satisfies", list(rules), format_func=rules.get)
             day, time_ = st.date_input("Submitted on (UTC)"), st.time_input("At (UTC)")
             channel = st.text_input("How (e.g. the authority's breach portal)")
@@ -211,7 +211,7 @@ def clock_moments(incident: dict) -> None:
             if st.form_submit_button("Record submission"):
                 run_action(incidents.record_submission, done="Submission recorded: the clock is met.",
                            uow=app().uow(), actor=actor, incident_id=incident["id"], clock_rule=rule,
-                           submitted_at=datetime.combine(day, time_, tzinfo=timezone.utc), channel=channel,
+                           submitted_at=datetime.combine(day, time_, tzinfo=UTC), channel=channel,
                            reference=reference, note=note)
                 st.rerun()
 

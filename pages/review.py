@@ -1,18 +1,21 @@
 """Review queue: flagged media waiting for a person's decision, and the item view to decide it."""
 import streamlit as st
 
+from core.commands import incidents as incident_service
+from core.commands import items as item_service
+from core.domain.decisions import CONFIRM_REASONS, RELEASE_REASONS
+from core.domain.incidents import Severity
+from core.domain.lifecycle import HELD, ItemState, Risk
 from core.domain.roles import Action, may
 from core.queries import admin as admin_queries
 from core.queries import items as item_queries
-from core.services import incidents as incident_service
-from core.services import items as item_service
+from ui import item_view
 from ui.actions import flash, run_action, show_flash
 from ui.context import app, current_actor, demo_banner, require_actor
-from ui import item_view
 
 ITEM_KEY = "review_item"
 DIALOG_KEY = "review_dialog"  # (which dialog, item id, decision id): reopened on every rerun until done
-RISKS = ["high", "medium", "unscannable", "low"]
+RISKS = [Risk.HIGH, Risk.MEDIUM, Risk.UNSCANNABLE, Risk.LOW]
 
 actor = require_actor()
 st.title("Review queue")
@@ -117,7 +120,7 @@ def _escalate(item_id: int) -> None:
 @st.dialog("Confirm synthetic", on_dismiss=_close_dialog)
 def confirm_dialog(item_id: int) -> None:
     st.write(f"Item {item_id} stays quarantined for good and its hashes join the known-synthetic bank.")
-    st.selectbox("Reason", item_service.CONFIRM_REASON_CODES, key="confirm-reason")
+    st.selectbox("Reason", list(CONFIRM_REASONS), format_func=CONFIRM_REASONS.get, key="confirm-reason")
     st.text_area("Note (required for 'other')", key="confirm-note")
     if st.button("Confirm synthetic", key="confirm-go", type="primary"):
         _confirm(item_id)
@@ -129,7 +132,7 @@ def release_dialog(item_id: int, high_risk: bool) -> None:
     st.write(f"Item {item_id}'s removed links come back to the customer records.")
     if high_risk:
         st.warning("High risk: a second reviewer must approve this release before it takes effect.")
-    st.selectbox("Reason", item_service.RELEASE_REASON_CODES, key="release-reason")
+    st.selectbox("Reason", list(RELEASE_REASONS), format_func=RELEASE_REASONS.get, key="release-reason")
     st.text_area("Note (required for 'other')", key="release-note")
     if st.button("Release", key="release-go", type="primary"):
         _release(item_id, high_risk)
@@ -149,7 +152,7 @@ def escalate_dialog(item_id: int) -> None:
     st.write(f"Declare an incident with item {item_id} linked to it. You become its commander; "
              "the regulatory clocks start now.")
     st.text_input("Title", key="escalate-title")
-    st.selectbox("Severity", ["SEV1", "SEV2", "SEV3"], index=1, key="escalate-severity")
+    st.selectbox("Severity", list(Severity), index=1, key="escalate-severity")
     st.text_area("Summary", key="escalate-summary")
     if st.button("Declare incident", key="escalate-go", type="primary"):
         _escalate(item_id)
@@ -196,17 +199,17 @@ def actions(detail: dict) -> None:
     decider = may(actor, Action.ITEM_START_REVIEW)
     pending = item_queries.pending_releases(app().db, item_id)
     cols = st.columns(6)
-    if decider and state == "quarantined":
+    if decider and state == ItemState.QUARANTINED:
         cols[0].button("Claim", key="claim", on_click=_claim, args=(item_id,), type="primary")
-    mine = state == "in_review" and item["assignee"] == me
+    mine = state == ItemState.IN_REVIEW and item["assignee"] == me
     if decider and mine and pending.empty:
         cols[1].button("Confirm synthetic…", key="confirm-open", type="primary", on_click=_open_dialog,
                        args=("confirm", item_id))
         cols[2].button("Release…", key="release-open", on_click=_open_dialog, args=("release", item_id))
         cols[3].button("Return to queue", key="return", on_click=_return, args=(item_id,))
-    elif decider and state == "in_review" and not mine:
+    elif decider and state == ItemState.IN_REVIEW and not mine:
         st.caption(f"Under review by {item['assignee']}.")
-    if may(actor, Action.INCIDENT_DECLARE) and state in ("quarantined", "in_review", "confirmed_synthetic"):
+    if may(actor, Action.INCIDENT_DECLARE) and state in HELD:
         cols[4].button("Escalate…", key="escalate-open", on_click=_open_dialog, args=("escalate", item_id))
     for row in pending.itertuples():
         st.info(f"Release requested by {row.requested_by} ({row.reason_code}), waiting for a second approver.")
@@ -215,7 +218,7 @@ def actions(detail: dict) -> None:
                       args=("approve", item_id, row.decision_id))
         elif decider:
             st.caption("You asked for this release: another reviewer approves it.")
-    if may(actor, Action.ITEM_ASSIGN) and state in ("quarantined", "in_review"):
+    if may(actor, Action.ITEM_ASSIGN) and state in (ItemState.QUARANTINED, ItemState.IN_REVIEW):
         _, reviewers = _options()
         left, right = st.columns([3, 1])
         left.selectbox("Assign to", reviewers, key="assign-to")
@@ -233,7 +236,7 @@ def open_dialog(item: dict) -> None:
     if kind == "confirm":
         confirm_dialog(item_id)
     elif kind == "release":
-        release_dialog(item_id, item["risk"] == "high")
+        release_dialog(item_id, item["risk"] == Risk.HIGH)
     elif kind == "escalate":
         escalate_dialog(item_id)
     elif kind == "approve":

@@ -3,17 +3,18 @@ import io
 
 import streamlit as st
 
+from core.commands import contacts as contact_service
+from core.commands import hashbank as hashbank_service
+from core.commands import outbox as outbox_service
+from core.commands import settings_admin
+from core.commands import users as user_service
 from core.domain.roles import HUMAN_ROLES, Role
+from core.domain.thresholds import QUARANTINABLE, Thresholds
 from core.queries import admin as admin_queries
-from core.services import contacts as contact_service
-from core.services import hashbank as hashbank_service
 from core.queries import health as health_queries
-from core.services import outbox as outbox_service
-from core.services import settings_admin
-from core.services import users as user_service
 from ui.actions import run_action, show_flash
-from ui.navigation import roles_for
 from ui.context import app, current_actor, demo_banner, require_actor
+from ui.navigation import roles_for
 
 actor = require_actor()
 if actor.role not in roles_for("pages/settings.py"):  # guard before anything renders, whatever the navigation shows
@@ -32,7 +33,7 @@ db = app().db
 def _save_thresholds() -> None:
     ss = st.session_state
     try:
-        wanted = settings_admin.Thresholds(quarantine_risks=tuple(ss["s-risks"]), review_sla_hours=ss["s-sla"],
+        wanted = Thresholds(quarantine_risks=tuple(ss["s-risks"]), review_sla_hours=ss["s-sla"],
                                            backlog_limit_minutes=ss["s-backlog"])
     except ValueError as exc:
         ss.setdefault("flash_messages", []).append(("error", str(exc)))
@@ -86,7 +87,7 @@ with tabs[0]:
     current = admin_queries.thresholds(db, settings)
     changed = admin_queries.setting_changed(db)
     with st.form("thresholds"):
-        st.multiselect("Quarantine files of risk", ["high", "medium", "low"], default=list(current.quarantine_risks),
+        st.multiselect("Quarantine files of risk", [r.value for r in QUARANTINABLE], default=list(current.quarantine_risks),
                        key="s-risks", help="Unscannable files are always quarantined.", disabled=read_only)
         st.number_input("Review SLA (hours)", min_value=0.1, max_value=336.0, value=float(current.review_sla_hours),
                         key="s-sla", disabled=read_only)
@@ -102,7 +103,7 @@ with tabs[1]:
     st.subheader("Detectors that produced signals")
     st.dataframe(admin_queries.detectors_seen(db), hide_index=True, width="stretch")
     st.subheader("Model cards")
-    cards = admin_queries.model_cards()
+    cards = admin_queries.model_cards(app().settings.models_dir)
     if not cards:
         st.info("No model card under data/models/.")
     for card in cards:

@@ -2,8 +2,8 @@
 demo mode one demo account per role."""
 import streamlit as st
 
-from core.services.auth import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, SignInRefused, demo_sign_in, sign_in
-from core.services.users import DEMO_DOMAIN, list_users
+from core.commands.auth import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, SignInRefused, demo_sign_in, sign_in
+from core.commands.users import DEMO_DOMAIN, list_users
 from ui.context import NOTICE_KEY, SSO_REFUSAL_KEY, app, current_actor, sign_in_as
 
 if current_actor() is not None:  # signed in by a callback: on to the default page

@@ -1,11 +1,10 @@
 """Trends: flags, decisions, precision, drift and review speed over time, for compliance leads."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.csv_safe import frame_to_csv
 from core.queries import admin as admin_queries
 from core.queries import trends as trend_queries
 from ui.context import app, demo_banner, require_actor
@@ -14,14 +13,14 @@ require_actor()
 st.title("Trends")
 demo_banner()
 
-today = datetime.now(timezone.utc).date()
+today = datetime.now(UTC).date()
 cols = st.columns([2, 1, 1])
 chosen = cols[0].date_input("Date range (UTC)", value=(today - timedelta(days=30), today), key="t-range")
 grain = cols[1].radio("Per", ["day", "week"], horizontal=True, key="t-grain")
 by = cols[2].radio("By", ["source", "detector"], horizontal=True, key="t-by")
 start, end = (chosen[0], chosen[-1]) if chosen else (today, today)
-since = datetime.combine(start, time.min, tzinfo=timezone.utc)
-until = datetime.combine(end, time.min, tzinfo=timezone.utc) + timedelta(days=1)
+since = datetime.combine(start, time.min, tzinfo=UTC)
+until = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)
 sla_hours = admin_queries.thresholds(app().db, app().settings).review_sla_hours
 
 
@@ -87,5 +86,5 @@ with right:
 export = pd.concat([t["flagged"].assign(series="flagged"), t["confirmed"].assign(series="confirmed"),
                     t["fp"].melt(id_vars="period", var_name="series", value_name="n"),
                     t["sla"].melt(id_vars="period", var_name="series", value_name="n")], ignore_index=True)
-st.download_button("Download these figures (CSV)", frame_to_csv(export), key="t-csv",
+st.download_button("Download these figures (CSV)", trend_queries.export_csv(export), key="t-csv",
                    file_name=f"trends-{start}-{end}-{grain}.csv", mime="text/csv")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTED = ROOT / "security" / "accepted.toml"

@@ -35,9 +35,10 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import requests
 
@@ -164,7 +165,7 @@ def ask_registry(pins: dict[str, str], fetch: Callable[[str], dict | None] = fet
     try:
         probe = fetch(names[0])
     except CouldNotAsk as exc:
-        return {}, {name: "cannot be reached" for name in names}, str(exc)
+        return {}, dict.fromkeys(names, "cannot be reached"), str(exc)
     with concurrent.futures.ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
         answers = [(names[0], *judge_project(names[0], pins[names[0]], probe)), *pool.map(one, names[1:])]
     return ({name: found for name, found, _ in answers if found is not None},

@@ -35,12 +35,12 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar
 
-from security.acceptances import (ACCEPTED, ROOT, Section, collapse, invalid_entries, load_acceptances,
-                                  reconcile, rel)
+from security.acceptances import ACCEPTED, ROOT, Section, collapse, invalid_entries, load_acceptances, reconcile, rel
 from security.pins import CONSTRAINTS, REQUIREMENTS, pin_problems
 
 BANDIT_TARGETS = ("app.py", "core", "ui", "pages", "sf_emulator")

@@ -4,8 +4,8 @@ versions that are not the ones installed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from security.acceptances import ROOT, canonical, rel
 

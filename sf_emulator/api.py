@@ -7,9 +7,9 @@ from starlette.routing import Route
 
 from . import crud
 from .errors import SalesforceError, not_found
-from .web import api_version, emulator, in_org, json_body, session_user, sf_json
 from .ids import looks_like_id
 from .results import batch_size, record_body
+from .web import api_version, emulator, in_org, json_body, session_user, sf_json
 
 _CHUNK = 64 * 1024
 

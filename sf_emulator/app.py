@@ -19,7 +19,7 @@ from .web import error_response
 _API_PATH = re.compile(r"^/services/data/v\d+\.\d+(/|$)")
 
 
-def build_app(emulator: Emulator) -> "EmulatorASGI":
+def build_app(emulator: Emulator) -> EmulatorASGI:
     routes = public.ROUTES + collections_api.ROUTES + actions.ROUTES + api.ROUTES + control.ROUTES
     app = Starlette(routes=routes, exception_handlers={
         SalesforceError: _salesforce_error, HTTPException: _http_error, Exception: _unexpected})

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:?\d{2})$")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def format_datetime(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc).replace(microsecond=0)
+    moment = moment.astimezone(UTC).replace(microsecond=0)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
@@ -25,7 +25,7 @@ def parse_datetime(text: str) -> datetime | None:
     year, month, day, hour, minute, second, frac, zone = match.groups()
     micro = int((frac or "0").ljust(6, "0"))
     moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
-                      tzinfo=timezone.utc)
+                      tzinfo=UTC)
     if zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")

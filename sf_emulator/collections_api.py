@@ -1,7 +1,7 @@
 """sObject Collections: create, update, upsert by external id and delete, up to 200 records a call."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import Response

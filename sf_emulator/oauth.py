@@ -57,7 +57,8 @@ def _jwt_user(org: Org, assertion: str, base_url: str) -> tuple[dict, str]:
         raise OAuthError("invalid_grant", "invalid assertion")
     try:
         jwt.decode(assertion, _public_key(app["certificate_pem"]), algorithms=["RS256"],
-                   audience=[*LOGIN_AUDIENCES, base_url, base_url.replace("127.0.0.1", "localhost")], options={"require": ["iss", "sub", "aud", "exp"]})
+                   audience=[*LOGIN_AUDIENCES, base_url, base_url.replace("127.0.0.1", "localhost")],
+                   options={"require": ["iss", "sub", "aud", "exp"]})
     except jwt.InvalidAudienceError:
         raise OAuthError("invalid_grant", "audience is invalid") from None
     except jwt.ExpiredSignatureError:

@@ -6,9 +6,9 @@ the store's lock. Records returned are the stored dicts; treat them as read-only
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Callable, Iterator
 
 from . import crud
 from .clock import format_datetime, utc_now

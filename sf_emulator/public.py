@@ -9,8 +9,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import OAuthError
-from .web import emulator, in_org
 from .oauth import issue_token
+from .web import emulator, in_org
 
 VERSIONS = ["58.0", "59.0", "60.0", "61.0", "62.0", "63.0", "64.0", "65.0"]
 _RELEASES = ["Summer '23", "Winter '24", "Spring '24", "Summer '24", "Winter '25", "Spring '25", "Summer '25",

@@ -94,7 +94,7 @@ def record_body(org: Org, record: dict, version: str, fields: list[str] | None =
     """A full record as `GET /sobjects/{type}/{id}` returns it."""
     obj = org.schema.get(record["attributes"]["type"])
     out = {"attributes": _attributes(record, version)}
-    for name, value in record.items():
+    for name in record:
         if name == "attributes" or (fields and name.lower() not in {f.lower() for f in fields}):
             continue
         fdef = obj.field(name)

@@ -88,7 +88,7 @@ def seed_demo(org: Org, rng: random.Random) -> None:
             "AccountId": accounts[n % 20], "FirstName": first, "LastName": last, "Title": rng.choice(
                 ["Principal", "Beneficiary", "Trustee", "CFO", "Director"]),
             "Email": f"{first}.{last}{n}@client.example".lower(), "OwnerId": rng.choice(advisors)}))
-    for n in range(8):
+    for _ in range(8):
         org.create("Lead", {"FirstName": rng.choice(_FIRST), "LastName": rng.choice(_LAST),
                             "Company": f"{rng.choice(_LAST)} {rng.choice(_FIRMS)}",
                             "Status": rng.choice(["Open - Not Contacted", "Working - Contacted"]),

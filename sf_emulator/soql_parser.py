@@ -1,8 +1,20 @@
 """Recursive-descent parsing of SOQL tokens into the `soql` syntax tree."""
 from __future__ import annotations
 
-from .soql import (DATE_LITERALS, KEYWORDS, BoolOp, Comparison, FieldRef, Literal, Not, OrderItem, Query,
-                   Token, error_at, unquote)
+from .soql import (
+    DATE_LITERALS,
+    KEYWORDS,
+    BoolOp,
+    Comparison,
+    FieldRef,
+    Literal,
+    Not,
+    OrderItem,
+    Query,
+    Token,
+    error_at,
+    unquote,
+)
 
 _COMPARATORS = {"=", "!=", "<>", "<", ">", "<=", ">="}
 

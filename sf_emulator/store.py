@@ -9,8 +9,8 @@ import copy
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 _MISSING = object()
 

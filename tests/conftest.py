@@ -92,9 +92,9 @@ def enroll(app: App, *actors) -> None:
     """Accounts for the people a test acts as: services read each person's role from their account."""
     from sqlalchemy import select
 
+    from core.commands.users import create_user
     from core.domain.roles import Actor
     from core.models import User
-    from core.services.users import create_user
 
     with app.db.reader() as s:
         known = set(s.execute(select(User.email)).scalars())

@@ -55,7 +55,7 @@ class Provider:
     def metadata_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
 
-    def __enter__(self) -> "Provider":
+    def __enter__(self) -> Provider:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

@@ -35,7 +35,7 @@ COMMON_LIMITS = [
 def training_data() -> dict:
     manifest = json.loads((OUT / "manifest.json").read_text())
     return {
-        "generator": "training/make_dataset.py (seed %d)" % manifest["seed"],
+        "generator": f"training/make_dataset.py (seed {manifest['seed']:d})",
         "sources": manifest["sources"], "families": list(manifest["families"]),
         "held_out_families": list(manifest["held_out_families"]),
         "sample_counts": {s: manifest["splits"][s] for s in ("train", "val", "test")},

@@ -8,11 +8,21 @@ from __future__ import annotations
 import argparse
 import json
 import time
+
 import numpy as np
 
 from training import manipulations as m
-from training.dataset_spec import (FAMILIES, HELD_OUT, OUT, PER_SOURCE, SEED, TEST_JPEG_QUALITIES, TRAIN_JPEG_QUALITY,
-                                   TRAIN_JPEG_SHARE, families_of)
+from training.dataset_spec import (
+    FAMILIES,
+    HELD_OUT,
+    OUT,
+    PER_SOURCE,
+    SEED,
+    TEST_JPEG_QUALITIES,
+    TRAIN_JPEG_QUALITY,
+    TRAIN_JPEG_SHARE,
+    families_of,
+)
 from training.sources import LFW, SOURCES, describe, load_lfw_faces, load_rgb
 
 

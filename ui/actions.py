@@ -3,7 +3,7 @@ cleared after a write. Messages survive the rerun in session_state as plain text
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 

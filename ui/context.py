@@ -10,9 +10,9 @@ import time
 import streamlit as st
 
 from core.bootstrap import App, get_app
+from core.commands.auth import SignInRefused, record_sign_out, sso_sign_in
+from core.commands.users import active_role
 from core.domain.roles import Actor, Role
-from core.services.auth import SignInRefused, record_sign_out, sso_sign_in
-from core.services.users import active_role
 
 USER_KEY = "user_email"
 ROLE_KEY = "user_role"

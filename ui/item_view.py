@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.media import MediaView, error_level, explanation, item_media
+from core.adapters.media import MediaView, error_level, explanation, item_media
 from ui.context import app
 
 

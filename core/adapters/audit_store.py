@@ -1,9 +1,10 @@
 """Appending to and reading the hash-chained audit table."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session

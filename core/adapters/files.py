@@ -11,9 +11,10 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600

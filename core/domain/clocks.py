@@ -1,17 +1,15 @@
 """Regulatory clocks: each rule says which recorded moment starts it, how long the firm has,
 which message stops it, and the legal text it comes from. Rules live in configuration
-(data/regulatory_clocks.toml, or the file RD_CLOCKS_FILE names); this module only evaluates them."""
+(data/regulatory_clocks.toml, or the file RD_CLOCKS_FILE names, read by core.adapters.clock_rules);
+this module parses and evaluates them, with no I/O."""
 from __future__ import annotations
 
 import calendar
-import os
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "regulatory_clocks.toml"
 TIMESTAMPS = ("aware_at", "classified_at", "determined_at")  # recorded on the incident, once each
 SENT_FIRST, SENT_LAST = "sent_first:", "sent_last:"  # started by a message that satisfied another rule
 
@@ -91,7 +89,8 @@ class ClockStatus:
 
 def _moment(name: str, facts: ClockFacts) -> datetime | None:
     if name in TIMESTAMPS:
-        return getattr(facts, name)
+        moment: datetime | None = getattr(facts, name)
+        return moment
     for prefix, pick in ((SENT_FIRST, min), (SENT_LAST, max)):
         if name.startswith(prefix):
             sent = facts.sent.get(name[len(prefix):]) or []
@@ -122,7 +121,7 @@ def evaluate(rule: ClockRule, facts: ClockFacts, now: datetime) -> ClockStatus |
     remaining = (deadline - now).total_seconds() if deadline else None
     if met_at is not None:
         state = ClockState.MET
-    elif deadline is None:
+    elif deadline is None or remaining is None:
         state = ClockState.NOT_STARTED
     elif remaining < 0:
         state = ClockState.OVERDUE
@@ -183,12 +182,3 @@ def parse_rules(data: Mapping[str, Any]) -> list[ClockRule]:
             if name.startswith((SENT_FIRST, SENT_LAST)) and name.split(":", 1)[1] not in known:
                 raise ValueError(f"clock rule {rule.id}: starts from unknown rule {name}")
     return rules
-
-
-def rules_file() -> Path:
-    return Path(os.environ.get("RD_CLOCKS_FILE") or DEFAULT_RULES_FILE)
-
-
-def load_rules(path: Path | None = None) -> list[ClockRule]:
-    with (path or rules_file()).open("rb") as fh:
-        return parse_rules(tomllib.load(fh))

@@ -2,9 +2,10 @@
 a message before it leaves the firm. Plain Python, no I/O."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Iterable
+from typing import Any
 
 from core.domain.errors import IllegalTransition
 
@@ -74,7 +75,7 @@ EXTERNAL_AUDIENCES = frozenset({Audience.REGULATOR, Audience.CUSTOMERS, Audience
 # Contact directory roles that receive each audience's messages by default.
 AUDIENCE_CONTACT_ROLES: dict[Audience, tuple[str, ...]] = {
     Audience.COMPLIANCE: ("compliance_oncall", "dpo"),
-    Audience.SECURITY: ("security_oncall", "security"),  # core.services.contacts names it "security"
+    Audience.SECURITY: ("security_oncall", "security"),  # core.commands.contacts names it "security"
     Audience.LEGAL: ("legal",),
     Audience.SALESFORCE_ADMIN: ("salesforce_admin",),
     Audience.EXECUTIVE: ("executive",),
@@ -147,16 +148,16 @@ ACCOUNT_LOOKUPS = ("account_id", "AccountId", "Account__c")  # where a record na
 CONTACT_LOOKUPS = ("contact_id", "ContactId", "Contact__c")
 
 
-def affected_customers(links_by_item: dict[int, list[dict]]) -> dict:
+def affected_customers(links_by_item: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
     """Customers behind the Salesforce records that an incident's files touched.
 
     `links_by_item`: {item id: customer-record links (entity_id, entity_type, entity_name, and where the
     record data carries them, account / contact lookups such as a KYC check's Account__c)}.
     A customer is an Account, reached directly or through a Contact's or KYC check's account lookup;
     a Contact with no known account counts as a customer of its own."""
-    records: dict[str, dict] = {}
-    accounts: dict[str, dict] = {}
-    people: dict[str, dict] = {}
+    records: dict[str, dict[str, Any]] = {}
+    accounts: dict[str, dict[str, Any]] = {}
+    people: dict[str, dict[str, Any]] = {}
     for item_id, links in sorted(links_by_item.items()):
         for link in links:
             rid, rtype = str(link["entity_id"]), link.get("entity_type") or "record"

@@ -51,6 +51,8 @@ class Action(StrEnum):
     MESSAGE_SEND_INTERNAL = "message.send_internal"
     MESSAGE_SEND_EXTERNAL = "message.send_external"  # regulators, customers, law enforcement
     MESSAGE_APPROVE_EXTERNAL = "message.approve_external"
+    # The relays record what they did in Salesforce and by mail (links cut and restored, deliveries).
+    EFFECT_RECORD = "effect.record"
 
 
 R, A = Role, Action
@@ -92,6 +94,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Reviewers judge media; what leaves the firm is for responders and compliance.
     A.MESSAGE_SEND_EXTERNAL: frozenset({R.RESPONDER, R.COMPLIANCE_LEAD}),
     A.MESSAGE_APPROVE_EXTERNAL: frozenset({R.COMPLIANCE_LEAD}),
+    A.EFFECT_RECORD: frozenset({R.SYSTEM}),
 }
 
 
@@ -109,11 +112,11 @@ class Actor:
     role: Role
 
     @classmethod
-    def system(cls, component: str = "worker") -> "Actor":
+    def system(cls, component: str = "worker") -> Actor:
         return cls(id=f"system:{component}", role=Role.SYSTEM)
 
     @classmethod
-    def console(cls, os_user: str, role: Role) -> "Actor":
+    def console(cls, os_user: str, role: Role) -> Actor:
         """Whoever holds a shell on the server, acting through `python -m core`."""
         return cls(id=f"cli:{os_user}", role=role)
 

@@ -27,7 +27,7 @@ class ScanOutcome:
     sha256: str | None = None
     unscannable_reason: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if Risk(self.risk) is Risk.UNSCANNABLE and not self.unscannable_reason:
             raise ValueError("an unscannable outcome needs a reason a reviewer understands")
 

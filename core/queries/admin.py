@@ -7,21 +7,12 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, select
 
+from core.adapters.app_settings import thresholds  # noqa: F401 (the Settings page's read, defined there)
 from core.adapters.db import Database
+from core.domain.thresholds import THRESHOLDS_KEY
 from core.models import AppSetting, Contact, HashBankEntry, Signal
 from core.queries.sql import distinct_values
-from core.services.settings_admin import THRESHOLDS_KEY, Thresholds
-from core.settings import PROJECT_ROOT, Settings
-
-MODELS_DIR = PROJECT_ROOT / "data" / "models"
-
-
-def thresholds(db: Database, settings: Settings) -> Thresholds:
-    """The thresholds an admin stored, over the installation's defaults."""
-    defaults = Thresholds(review_sla_hours=settings.review_sla_hours)
-    with db.reader() as s:
-        row = s.get(AppSetting, THRESHOLDS_KEY)
-    return defaults if row is None else Thresholds.from_stored(row.value, defaults)
+from core.settings import DEFAULT_MODELS_DIR
 
 
 def setting_changed(db: Database, key: str = THRESHOLDS_KEY) -> dict | None:
@@ -53,7 +44,7 @@ def detectors_seen(db: Database) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["detector", "latest_version", "last_signal_at"])
 
 
-def model_cards(models_dir: Path = MODELS_DIR) -> list[dict]:
+def model_cards(models_dir: Path = DEFAULT_MODELS_DIR) -> list[dict]:
     """Model cards (data/models/<name>/card.json): name, version, threshold, metrics and limits."""
     cards = []
     for path in sorted(models_dir.glob("*/card.json")):

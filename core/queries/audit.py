@@ -7,9 +7,9 @@ from typing import IO
 import pandas as pd
 from sqlalchemy import func, or_, select
 
+from core.adapters.csv_safe import write_rows
 from core.adapters.db import Database
 from core.adapters.people import authorize_read
-from core.csv_safe import write_rows
 from core.domain.roles import Action, Actor
 from core.models import AuditEvent
 from core.queries.sql import distinct_values

@@ -10,6 +10,7 @@ from sqlalchemy import String, and_, cast, exists, func, or_, select
 from core.adapters.db import Database
 from core.adapters.people import authorize_read
 from core.clock import utcnow
+from core.domain.decisions import DecisionStatus
 from core.domain.lifecycle import HELD, UNVERIFIED, ItemState
 from core.domain.roles import Action, Actor
 from core.models import AuditEvent, Decision, HashBankEntry, MediaItem, Signal, User, Verdict
@@ -175,7 +176,7 @@ def pending_releases(db: Database, item_id: int | None = None) -> pd.DataFrame:
     query = (select(Decision.id, Decision.item_id, MediaItem.file_name, Decision.decided_by,
                     Decision.reason_code, Decision.note, Decision.decided_at)
              .join(MediaItem, MediaItem.id == Decision.item_id)
-             .where(Decision.status == "pending_approval").order_by(Decision.decided_at))
+             .where(Decision.status == DecisionStatus.PENDING_APPROVAL).order_by(Decision.decided_at))
     if item_id is not None:
         query = query.where(Decision.item_id == item_id)
     with db.reader() as s:

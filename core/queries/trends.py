@@ -8,12 +8,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.adapters.csv_safe import frame_to_csv
 from core.adapters.db import Database
+from core.domain.decisions import DecisionStatus
 from core.models import Decision, MediaItem, Signal, Verdict
 from core.queries import sql
 from core.queries.sql import FLAGGED_RISKS, QUIET_LABELS
 
-DECIDED = ("final", "approved")  # a pending release is not a decision yet
+DECIDED = (DecisionStatus.FINAL, DecisionStatus.APPROVED)  # a pending release is not a decision yet
 KINDS = ("confirm_synthetic", "release")
 
 
@@ -155,3 +157,8 @@ def sla_breaches(db: Database, since: datetime, until: datetime, *, sla_hours: f
                                 func.count().filter(base.c.s > sla_hours * 3600).label("breached"))
                          .group_by(period).order_by(period)).all()
     return _frame(rows, ["period", "decided", "breached"])
+
+
+def export_csv(frame: pd.DataFrame) -> str:
+    """The figures on screen as CSV, with text cells that could start a formula neutralised."""
+    return frame_to_csv(frame)

@@ -146,7 +146,7 @@ class C2paDetector:
         self.version = f"c2pa-python {c2pa.__version__}"
         self.settings = settings
 
-    def detect(self, image_rgb, context: "DetectionContext") -> SignalRecord:
+    def detect(self, image_rgb, context: DetectionContext) -> SignalRecord:
         report = check(context.data, context.media.mime, context.trust_pem)
         if not report.present:
             return SignalRecord(self.name, self.version, None, "no_manifest", {})

@@ -2,9 +2,10 @@
 CRM: phone photos up to about 80 megapixels, scans as PDF, files up to 50 MB."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from core.settings import PROJECT_ROOT
 

@@ -141,7 +141,7 @@ def xmp_packet(source_type: str) -> str:
 
 
 def metadata_samples(seed: int) -> list[Sample]:
-    img = lambda k: natural_image(seed + k, (512, 512))  # noqa: E731 - a local shorthand
+    img = lambda k: natural_image(seed + k, (512, 512))
     exif = Image.Exif()
     exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + A1111_PARAMETERS.encode("utf-16-be")
     software = Image.Exif()
@@ -179,7 +179,7 @@ def make_credentials(name: str = "Corpus Test") -> Credentials:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def subject(cn):
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
@@ -208,7 +208,7 @@ def make_credentials(name: str = "Corpus Test") -> Credentials:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
     return Credentials(pem(ca).decode(), pem(leaf) + pem(ca),
                        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()))
@@ -248,7 +248,7 @@ def tamper_jpeg(data: bytes) -> bytes:
 
 
 def c2pa_samples(seed: int, trusted: Credentials, stranger: Credentials) -> list[Sample]:
-    img = lambda k: natural_image(seed + 100 + k, (512, 384))  # noqa: E731
+    img = lambda k: natural_image(seed + 100 + k, (512, 384))
     ai = c2pa_sign(jpeg(img(0)), "image/jpeg", trusted, "trainedAlgorithmicMedia")
     return [
         Sample("c2pa_ai_trusted.jpg", ai, "c2pa_ai_trusted", "high"),

@@ -38,7 +38,7 @@ class Analysis:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, raw: dict) -> "Analysis":
+    def from_json(cls, raw: dict) -> Analysis:
         signals = tuple(SignalRecord(str(s["name"]), str(s["version"]),
                                      None if s["score"] is None else float(s["score"]), str(s["label"]),
                                      dict(s["evidence"]), s.get("explanation_path"))
@@ -162,7 +162,7 @@ class Engine:
             self._sandbox.close()
             self._sandbox = None
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,19 +1,20 @@
 """Hash banks: known-synthetic and known-genuine files, matched by exact SHA-256 and by pHash
 Hamming distance. `HashBank` is the interface; `MemoryHashBank` keeps the perceptual hashes in a
 numpy array (one vectorised XOR + popcount per lookup); `DatabaseHashBank` fills it from the
-`hash_bank_entry` table and reloads on `refresh()`. Writes go through core/services/hashbank.py.
+`hash_bank_entry` table and reloads on `refresh()`. Writes go through core/commands/hashbank.py.
 """
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence, TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 from sqlalchemy import select
 
-from core.csv_safe import restore_cell, write_rows
-from core.verification.hashing import is_phash, is_sha256
+from core.adapters.csv_safe import restore_cell, write_rows
+from core.domain.hashes import is_phash, is_sha256
 
 BANKS = ("known_synthetic", "known_genuine")
 CSV_COLUMNS = ("bank", "sha256", "phash", "source", "note")
@@ -85,7 +86,7 @@ class DatabaseHashBank(MemoryHashBank):
         super().__init__(())
         self.refresh()
 
-    def refresh(self) -> "DatabaseHashBank":
+    def refresh(self) -> DatabaseHashBank:
         self._load(load_entries(self.db))
         return self
 

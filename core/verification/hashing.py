@@ -36,15 +36,3 @@ def phash(image) -> str:
     """16 hex digits. `image` is a CanonicalImage (uses its shared reduction) or a PIL image."""
     pil = getattr(image, "small", image)
     return str(imagehash.phash(pil))
-
-
-def is_phash(value: str) -> bool:
-    return len(value) == 16 and all(c in "0123456789abcdef" for c in value.lower())
-
-
-def is_sha256(value: str) -> bool:
-    return len(value) == 64 and all(c in "0123456789abcdef" for c in value.lower())
-
-
-def hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -8,7 +8,7 @@ import zlib
 
 import numpy as np
 
-from core.verification.corpus import Sample, genuine_photo, jpeg, natural_image, png
+from core.verification.corpus import Sample, genuine_photo, natural_image, png
 
 
 def png_chunk(ctype: bytes, data: bytes) -> bytes:
@@ -34,7 +34,7 @@ def gif_frames(frames: int, screen: tuple[int, int] = (1, 1)) -> bytes:
     """A GIF of many 1x1 frames, written by hand (Pillow would merge identical frames)."""
     out = bytearray(b"GIF89a" + struct.pack("<HH", *screen) + b"\x80\x00\x00" + b"\x00\x00\x00\xff\xff\xff")
     out += b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
-    for k in range(frames):
+    for _ in range(frames):
         out += b"\x21\xf9\x04\x04" + struct.pack("<H", 1) + b"\x00\x00"  # 10 ms, keep previous frame
         out += b"\x2c" + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00" + b"\x02\x02\x44\x01\x00"
     return bytes(out + b"\x3b")
@@ -103,7 +103,7 @@ def zip_bytes() -> bytes:
 
 def hostile_samples(seed: int = 7) -> list[Sample]:
     rng = np.random.default_rng(seed)
-    rand = lambda n: rng.integers(0, 256, n, dtype=np.uint8).tobytes()  # noqa: E731
+    rand = lambda n: rng.integers(0, 256, n, dtype=np.uint8).tobytes()
     photo = genuine_photo(seed, (320, 240))
     small = natural_image(seed + 1, (160, 120))
     a_png, a_gif = png(small), _gif(small)

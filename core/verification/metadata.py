@@ -142,6 +142,6 @@ class GeneratorMetadataDetector:
     def __init__(self, settings=None):
         self.settings = settings
 
-    def detect(self, image_rgb: "CanonicalImage | None", context: "DetectionContext") -> SignalRecord:
+    def detect(self, image_rgb: CanonicalImage | None, context: DetectionContext) -> SignalRecord:
         label, evidence = findings(context.media.metadata)
         return SignalRecord(self.name, self.version, None, label, evidence)

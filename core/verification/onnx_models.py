@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,19 +22,14 @@ from typing import Any
 import numpy as np
 
 from core.domain.scan import SignalRecord
-from core.settings import PROJECT_ROOT
+from core.settings import DEFAULT_MODELS_DIR, PROJECT_ROOT
 
-DEFAULT_MODELS_DIR = PROJECT_ROOT / "data" / "models"
 REQUIRED_FIELDS = ("name", "version", "inputs", "synthetic_output", "threshold", "training_data", "metrics", "limits")
 METRIC_FIELDS = ("auc", "eer", "tpr_at_1pct_fpr", "brier", "n")
 
 
 class ModelError(ValueError):
     """A model or its card cannot be used; the message says why."""
-
-
-def models_dir() -> Path:
-    return Path(os.environ.get("RD_MODELS_DIR", DEFAULT_MODELS_DIR))
 
 
 @dataclass(frozen=True)
@@ -157,7 +151,7 @@ def tile_grid(rgb: np.ndarray, size: tuple[int, int], max_side: int = 3) -> tupl
 def discover(folder: Path | None = None) -> tuple[list[ModelCard], dict[str, str]]:
     """Every model folder's card, and the reasons the others were refused (cards only: cheap)."""
     cards, refused = [], {}
-    root = folder or models_dir()
+    root = folder or DEFAULT_MODELS_DIR
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and (p / "model.onnx").exists()) if root.is_dir() else []:
         try:
             cards.append(read_card(sub))

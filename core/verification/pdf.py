@@ -7,8 +7,7 @@ import io
 from pypdf import PdfReader
 
 from core.verification.config import EngineConfig
-from core.verification.intake import (CanonicalImage, DecodedMedia, Unscannable, check_dimensions,
-                                      decode_raster, sniff)
+from core.verification.intake import CanonicalImage, DecodedMedia, Unscannable, check_dimensions, decode_raster, sniff
 
 
 def intake_pdf(data: bytes, *, config: EngineConfig) -> DecodedMedia:

@@ -32,8 +32,8 @@ import sys
 import tempfile
 import time
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from core.settings import PROJECT_ROOT
 from core.verification.config import EngineConfig
@@ -124,7 +124,7 @@ class Sandbox:
     def close(self) -> None:
         self._kill()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:

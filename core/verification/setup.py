@@ -4,8 +4,8 @@ disable, re-threshold) from the settings table."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from core.verification.config import DetectorSettings, EngineConfig
 from core.verification.onnx_models import detector_settings, discover

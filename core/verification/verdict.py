@@ -23,7 +23,7 @@ opaque probability. The rules, in order:
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from core.domain.lifecycle import Risk
 from core.domain.scan import SignalRecord

@@ -5,7 +5,7 @@ import pytest
 import streamlit as st
 
 from core import bootstrap, settings
-from core.services import users
+from core.commands import users
 from tests.conftest import TEST_AUDIT_KEY
 
 

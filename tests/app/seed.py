@@ -5,9 +5,9 @@ import hashlib
 from pathlib import Path
 
 from core.bootstrap import App
+from core.commands import items
 from core.domain.roles import Actor
 from core.domain.scan import ScanOutcome, SignalRecord
-from core.services import items
 from core.verification import corpus
 
 SYSTEM = Actor.system()

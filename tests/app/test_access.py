@@ -7,15 +7,15 @@ import time
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from core import bootstrap, settings
+from core.commands import users
+from core.commands.auth import MAX_FAILED_SIGN_INS, REFUSED, hash_password
+from core.commands.users import create_user, demo_email
 from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.models import AuditEvent
-from core.services import users
-from core.services.auth import MAX_FAILED_SIGN_INS, REFUSED, hash_password
-from core.services.users import create_user, demo_email
 from core.settings import PROJECT_ROOT
-from streamlit.util import calc_hash
 from tests.conftest import enroll
 from ui.navigation import pages_for
 
@@ -246,7 +246,7 @@ def test_sso_hides_password_sign_in_and_the_service_refuses_it(sso, ui_app, lead
     at.run()
     assert [b.label for b in at.button if b.key == "sso-login"] == ["Sign in with Firm SSO"]
     assert not [t for t in at.text_input if t.key == "si-password"]
-    from core.services.auth import SignInRefused, sign_in
+    from core.commands.auth import SignInRefused, sign_in
     with pytest.raises(SignInRefused, match="password sign-in is off"):
         sign_in(ui_app.uow(), email=lead, password=PASSWORD, access=settings.get_settings().access)
 

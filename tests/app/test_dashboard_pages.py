@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 import streamlit as st
 
+from core.adapters import worker_state as status
 from core.clock import utcnow
+from core.commands import items
+from core.commands.users import demo_email
 from core.domain.roles import Actor, Role
+from core.domain.thresholds import Thresholds
 from core.queries import admin as admin_queries
-from core.services import items, status
-from core.services.users import demo_email
 from core.verification import corpus
 from tests.app.seed import flagged_item
 from tests.app.test_shell import signed_in
@@ -42,6 +44,7 @@ def test_live_warns_when_the_worker_is_down_the_backlog_grows_and_the_api_budget
     status.publish(ui_app.db, "salesforce_api", {"used": 95_500, "limit": 100_000})
     items.register_item(ui_app.uow(), actor=Actor.system(), source="api", external_id="waiting", file_name="w.jpg")
     from sqlalchemy import update
+
     from core.models import MediaItem
     with ui_app.db.writer() as s:  # a file that has waited an hour
         s.execute(update(MediaItem).values(received_at=utcnow() - timedelta(hours=1)))
@@ -54,7 +57,7 @@ def test_live_warns_when_the_worker_is_down_the_backlog_grows_and_the_api_budget
 
 
 def test_live_shows_active_incidents_with_their_clocks(ui_app):
-    from core.services import incidents
+    from core.commands import incidents
 
     incidents.declare_incident(ui_app.uow(), actor=Actor(demo_email(Role.RESPONDER), Role.RESPONDER),
                                title="Synthetic IDs", severity="SEV1")
@@ -134,10 +137,9 @@ def test_admin_changes_thresholds_through_the_service_with_an_audit_event(ui_app
 
 
 def test_thresholds_refuse_to_stop_quarantining_high_risk(ui_app):
-    from core.services import settings_admin
 
     with pytest.raises(ValueError):
-        settings_admin.Thresholds(quarantine_risks=("medium",))
+        Thresholds(quarantine_risks=("medium",))
 
 
 def test_admin_adds_edits_and_deactivates_a_contact(ui_app):
@@ -206,7 +208,7 @@ def test_admins_see_dead_letters_and_send_them_again(ui_app):
         s.commit()
     from streamlit.testing.v1 import AppTest
 
-    from core.services.users import demo_email
+    from core.commands.users import demo_email
     from core.domain.roles import Role
     from core.settings import PROJECT_ROOT
 

@@ -2,11 +2,11 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.commands import communications as comms
+from core.commands.users import demo_email
 from core.domain.roles import Role
+from core.loops.mail_relay import mail_relay_for
 from core.queries import incidents as q
-from core.services import communications as comms
-from core.services.mail_relay import mail_relay_for
-from core.services.users import demo_email
 from core.settings import PROJECT_ROOT
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import smtp_server  # noqa: F401 (fixture)
@@ -52,8 +52,8 @@ def test_declare_and_alert_compliance_takes_two_clicks_and_sends_once(ui_smtp):
 
 
 def test_auditors_read_incidents_but_cannot_declare_or_change_them(ui_app):
+    from core.commands import incidents
     from core.domain.roles import Actor
-    from core.services import incidents
 
     comms.ensure_demo_contacts(ui_app.uow)
     incidents.declare_incident(ui_app.uow(), actor=Actor(demo_email(Role.RESPONDER), Role.RESPONDER),
@@ -68,8 +68,8 @@ def test_auditors_read_incidents_but_cannot_declare_or_change_them(ui_app):
 
 
 def test_communications_draft_edit_diff_approve_send(ui_app):
+    from core.commands import incidents
     from core.domain.roles import Actor
-    from core.services import incidents
 
     comms.ensure_demo_contacts(ui_app.uow)
     item_ids = flagged_items(ui_app)

@@ -2,10 +2,10 @@
 and what each role may not do."""
 import pytest
 
+from core.commands import items
+from core.commands.users import demo_email
 from core.domain.roles import Actor, Role
 from core.queries import items as item_queries
-from core.services import items
-from core.services.users import demo_email
 from tests.app.seed import flagged_item
 from tests.app.test_shell import signed_in
 
@@ -158,7 +158,7 @@ def test_item_view_shows_media_overlay_detectors_records_and_history(ui_app):
 
 
 def test_item_view_shows_the_matched_known_synthetic_file(ui_app):
-    from core.services import hashbank
+    from core.commands import hashbank
 
     original = flagged_item(ui_app, 1)
     items.start_review(ui_app.uow(), actor=Actor(demo_email(Role.REVIEWER), Role.REVIEWER), item_id=original)
@@ -166,6 +166,7 @@ def test_item_view_shows_the_matched_known_synthetic_file(ui_app):
                             item_id=original, reason_code="generator_traces")
     with ui_app.db.reader() as s:
         from sqlalchemy import select
+
         from core.models import HashBankEntry
         entry = s.execute(select(HashBankEntry.id).where(HashBankEntry.item_id == original)).scalar_one()
     assert hashbank  # the confirm service banked it

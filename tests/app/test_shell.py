@@ -2,10 +2,10 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.commands import items
+from core.commands.users import demo_email
 from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.domain.scan import ScanOutcome
-from core.services import items
-from core.services.users import demo_email
 from core.settings import PROJECT_ROOT
 
 PAGES = ["pages/live.py", "pages/review.py", "pages/incidents.py", "pages/communications.py",

@@ -5,8 +5,8 @@ import sys
 
 import requests
 
-from core.localnet import free_port, wait_until_up
 from core.bootstrap import migrate
+from core.localnet import free_port, wait_until_up
 from core.settings import PROJECT_ROOT
 from tests.conftest import TEST_AUDIT_KEY
 

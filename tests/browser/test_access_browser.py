@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from core.bootstrap import build, migrate
+from core.commands.auth import hash_password
+from core.commands.users import create_user
 from core.domain.roles import Actor, Role
+from core.localnet import free_port
 from core.models import AuditEvent
-from core.services.auth import hash_password
-from core.services.users import create_user
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
-from core.localnet import free_port
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 from tests.oidc_idp import Client, Provider

@@ -9,14 +9,15 @@ import sys
 
 import pytest
 
-from core.localnet import free_port
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
+from core.adapters import worker_state as status
 from core.bootstrap import build, migrate
+from core.commands import incidents
+from core.commands.users import ensure_demo_users
 from core.domain.roles import Actor
-from core.services import incidents, status
-from core.services.users import ensure_demo_users
+from core.localnet import free_port
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 
 pytestmark = pytest.mark.browser

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_healthy
 from core.bootstrap import build, migrate
-from core.services.mail_relay import mail_relay_for
-from core.settings import PROJECT_ROOT, load_settings
 from core.localnet import free_port
+from core.loops.mail_relay import mail_relay_for
+from core.settings import PROJECT_ROOT, load_settings
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import local_smtp

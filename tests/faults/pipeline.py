@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from core.models import MediaItem, OutboxEntry, Verdict
 from core.settings import PROJECT_ROOT
 from core.verification.corpus import metadata_samples
+from sf_emulator.seed import CONSUMER_KEY
 from tests.conftest import TEST_AUDIT_KEY
 from tests.sf import DOMAIN, INTEGRATION_USER
-from sf_emulator.seed import CONSUMER_KEY
 
 
 def small_jpeg(seed: int) -> bytes:

@@ -10,11 +10,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from core.commands.audit import verify_chain
 from core.domain.roles import Actor, Role
-from core.models import AuditEvent, MediaItem, OutboxEntry, Verdict
-from core.services.audit import verify_chain
-from tests.faults.pipeline import (finished, progress, seed_uploads, start_worker, verdict_counts, wait,
-                                   worker_env)
+from core.models import AuditEvent, MediaItem, OutboxEntry
+from tests.faults.pipeline import finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
 
 FILES = int(os.environ.get("RD_CRASH_FILES", "2000"))
 KILLS = 20
@@ -45,7 +44,7 @@ def test_sigkill_matrix_loses_nothing_and_duplicates_nothing(sqlite_app, emu, tm
         killed_at = time.monotonic()
         generation += 1
         worker = start_worker(crashing, f"w{generation}", log=log)
-        if wait(lambda: progress(sqlite_app)["verified"] > before or finished(sqlite_app, FILES), 60, 0.2):
+        if wait(lambda before=before: progress(sqlite_app)["verified"] > before or finished(sqlite_app, FILES), 60, 0.2):
             recoveries.append(time.monotonic() - killed_at)
     worker.send_signal(signal.SIGKILL)
     worker.wait()

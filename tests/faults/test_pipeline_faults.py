@@ -10,14 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from core.bootstrap import build, migrate
+from core.commands import settings_admin
+from core.domain.outbox import RetryPolicy
+from core.domain.roles import Actor, Role
+from core.domain.thresholds import Thresholds
+from core.entrypoints.worker import Worker, WorkerOptions
 from core.models import AuditEvent, MediaItem, OutboxEntry, Quarantine
-from core.services.outbox import RetryPolicy
 from core.settings import PreemptiveSettings
 from core.verification.hostile import hostile_samples
-from core.worker import Worker, WorkerOptions
-from tests.conftest import make_settings
-from tests.faults.pipeline import (finished, progress, seed_uploads, start_worker, verdict_counts, wait,
-                                   worker_env)
+from tests.conftest import enroll, make_settings
+from tests.faults.pipeline import finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
 from tests.sf import DOMAIN, settings_for
 
 
@@ -67,7 +69,10 @@ def test_a_flaky_org_gets_every_effect_exactly_once(tmp_path, emu):
 @pytest.mark.slow
 def test_a_burst_of_5000_uploads_is_verified_with_preemptive_holds(tmp_path, emu, capsys):
     files = int(os.environ.get("RD_BURST_FILES", "5000"))
-    app = app_for(tmp_path, emu, preemptive=PreemptiveSettings(enabled=True, backlog_s=2.0))
+    app = app_for(tmp_path, emu, preemptive=PreemptiveSettings(enabled=True))
+    admin = Actor("admin@firm.test", Role.ADMIN)
+    enroll(app, admin)  # a two-second backlog limit: holds start as soon as the queue builds up
+    settings_admin.update_thresholds(app.uow(), actor=admin, thresholds=Thresholds(backlog_limit_minutes=2 / 60))
     emu.org.set_api_usage(limit=10_000_000)
     account = emu.org.create("Account", {"Name": "Burst Holdings"})
     kyc = [emu.org.create("KYC_Check__c", {"Name": f"KYC-{i}", "Account__c": account}) for i in range(5)]

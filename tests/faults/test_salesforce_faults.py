@@ -3,16 +3,16 @@ lost after the org applied the change. Nothing is lost and no effect is applied 
 emulator's own request log and records show."""
 from collections import Counter
 
-import pytest
 from sqlalchemy import func, select
 
 from core.adapters.salesforce.gateway import SalesforceGateway
+from core.commands import items
+from core.domain.outbox import RetryPolicy
 from core.domain.roles import Actor
 from core.domain.scan import ScanOutcome
+from core.loops import ingest
+from core.loops.salesforce_relay import SalesforceRelay
 from core.models import MediaItem, OutboxEntry
-from core.services import ingest, items
-from core.services.outbox import RetryPolicy
-from core.services.relay import Relay
 from tests.sf import DOMAIN, settings_for
 
 SYSTEM = Actor.system()
@@ -64,7 +64,7 @@ def test_bursts_of_503_and_the_api_limit_delay_effects_but_apply_each_once(sqlit
     emu.faults.unavailable(times=4, path="composite")
     emu.faults.request_limit_exceeded(times=2, path="query")
     emu.faults.unavailable(times=1, phase="after", path="composite/sobjects/Case")  # applied, answer lost
-    relay = Relay(sqlite_app, gw, owner="relay-faults", policy=NO_WAIT)
+    relay = SalesforceRelay(sqlite_app, gw, owner="relay-faults", policy=NO_WAIT)
     for _ in range(30):
         relay.run_once()
         if not pending(sqlite_app):
@@ -84,7 +84,7 @@ def test_a_lost_answer_after_links_were_cut_removes_each_link_once(sqlite_app, e
     ingest.poll(sqlite_app, gw)
     scan_all(sqlite_app, lambda n: "high")
     emu.faults.drop_connection(times=1, phase="after", method="DELETE")
-    relay = Relay(sqlite_app, gw, owner="relay-faults", policy=NO_WAIT)
+    relay = SalesforceRelay(sqlite_app, gw, owner="relay-faults", policy=NO_WAIT)
     for _ in range(10):
         relay.run_once()
     assert pending(sqlite_app) == 0
@@ -101,7 +101,7 @@ def test_an_effect_that_keeps_failing_is_parked_as_a_dead_letter(sqlite_app, emu
     ingest.poll(sqlite_app, gw)
     scan_all(sqlite_app, lambda n: "low")
     emu.faults.unavailable(times=None, path="composite")
-    relay = Relay(sqlite_app, gw, owner="relay-faults", policy=RetryPolicy(max_attempts=3, base_s=0.0))
+    relay = SalesforceRelay(sqlite_app, gw, owner="relay-faults", policy=RetryPolicy(max_attempts=3, base_s=0.0))
     for _ in range(5):
         relay.run_once()
     with sqlite_app.db.reader() as s:

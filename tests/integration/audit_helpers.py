@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from core.bootstrap import App
+from core.domain.audit_actions import AuditAction
 from core.domain.roles import Actor
 
 
@@ -11,7 +12,7 @@ def append_events(app: App, n: int, actor: Actor | None = None) -> None:
     actor = actor or Actor.system("test")
     for i in range(n):
         with app.uow() as uow:
-            uow.record(actor, "test.event", "thing", i, after={"i": i})
+            uow.record(actor, AuditAction.SETTINGS_CHANGED, "thing", i, after={"i": i})
             uow.commit()
 
 
@@ -43,7 +44,7 @@ def append_in_process(database_url: str, key: bytes, n: int, tag: str) -> float:
     start = time.perf_counter()
     for i in range(n):
         with app.uow() as uow:
-            uow.record(actor, "test.concurrent", "thing", f"{tag}-{i}", after={"i": i})
+            uow.record(actor, AuditAction.SETTINGS_CHANGED, "thing", f"{tag}-{i}", after={"i": i})
             uow.commit()
     elapsed = time.perf_counter() - start
     app.db.dispose()

@@ -2,9 +2,9 @@
 import pytest
 from sqlalchemy import func, select
 
+from core.commands.audit import verify_chain
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent
-from core.services.audit import verify_chain
 from tests.integration.audit_helpers import run_concurrent_appends
 
 PROCESSES, PER_PROCESS = 4, 1000

@@ -10,10 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from core.adapters import audit_store
+from core.commands import audit
 from core.domain import audit_chain
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent
-from core.services import audit
 from core.settings import PROJECT_ROOT
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.audit_helpers import append_events, drop_guards, execute

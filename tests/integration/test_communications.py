@@ -6,16 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from core.adapters.smtp import SmtpMailer
-from core.domain.roles import Actor
+from core.commands import communications as comms
 from core.domain.errors import FourEyesViolation, IllegalTransition, PermissionDenied
+from core.domain.outbox import RetryPolicy
+from core.domain.roles import Actor
+from core.loops.mail_relay import MailRelay
 from core.models import AuditEvent, OutboxEntry
 from core.queries import incidents as q
-from core.services import communications as comms
-from core.services.mail_relay import MailRelay
-from core.services.outbox import RetryPolicy
-from tests.integration.test_incidents_helpers import COMPLIANCE, COMPLIANCE_2, RESPONDER, REVIEWER, \
-    incident_with_items
 from tests.conftest import enroll
+from tests.integration.test_incidents_helpers import COMPLIANCE, COMPLIANCE_2, RESPONDER, REVIEWER, incident_with_items
 from tests.integration.test_smtp import smtp_server  # noqa: F401 (fixture)
 
 
@@ -101,7 +100,7 @@ def test_edits_are_shown_against_the_prefilled_text_and_the_html_follows_them(sq
     comms.edit_draft(sqlite_app.uow(), actor=RESPONDER, communication_id=cid,
                      body_text=text.replace("none yet", "approve <b>outside counsel</b>"))
     edited = q.communication(sqlite_app.db, cid)
-    from core.services.messages import changes
+    from core.adapters.templates import changes
 
     diff = changes(edited["prefilled_text"], edited["body_text"])
     assert "-Decisions needed from you: none yet" in diff and "+Decisions needed from you: approve" in diff

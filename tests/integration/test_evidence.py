@@ -6,13 +6,13 @@ import zipfile
 
 import pytest
 
-from core import cli
+from core.commands import communications as comms
+from core.commands import evidence, incidents
 from core.domain.errors import PermissionDenied
-from core.services import communications as comms
-from core.services import evidence, incidents
+from core.entrypoints import cli
 from core.settings import PROJECT_ROOT
 from tests.conftest import TEST_AUDIT_KEY
-from tests.integration.test_incidents_helpers import AUDITOR, REVIEWER, RESPONDER, incident_with_items
+from tests.integration.test_incidents_helpers import AUDITOR, RESPONDER, REVIEWER, incident_with_items
 
 EXPECTED = {"summary.html", "summary.pdf", "incident.json", "timeline.json", "items.json", "signals.json",
             "verdicts.json", "decisions.json", "messages.json", "audit_extract.jsonl", "manifest.json",

@@ -7,14 +7,14 @@ import io
 import pytest
 from sqlalchemy import select
 
+from core.commands import hashbank, items
 from core.domain.errors import PermissionDenied
 from core.domain.lifecycle import Risk
 from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
 from core.models import AuditEvent, HashBankEntry
-from core.services import hashbank, items
-from tests.conftest import accounts
 from core.verification.hashbank import DatabaseHashBank
+from tests.conftest import accounts
 
 LEAD = Actor("lead@example.com", Role.COMPLIANCE_LEAD)
 REVIEWER = Actor("rev@example.com", Role.REVIEWER)

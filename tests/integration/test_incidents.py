@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 
 from core.clock import utcnow
+from core.commands import incidents
 from core.domain.errors import IllegalTransition, NotFound, PermissionDenied
 from core.queries import incidents as q
-from core.services import incidents
 from tests.integration.test_incidents_helpers import AUDITOR, COMPLIANCE, RESPONDER, incident_with_items, people
 
 

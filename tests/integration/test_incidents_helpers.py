@@ -3,10 +3,10 @@ name matches the files this feature owns)."""
 from __future__ import annotations
 
 from core.bootstrap import App
+from core.commands import communications, incidents, items
+from core.commands.users import create_user, demo_email
 from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
-from core.services import communications, incidents, items
-from core.services.users import create_user, demo_email
 
 SYSTEM = Actor.system()
 RESPONDER = Actor(demo_email(Role.RESPONDER), Role.RESPONDER)

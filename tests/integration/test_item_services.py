@@ -4,12 +4,12 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from core.commands import items
 from core.domain.errors import FourEyesViolation, IllegalTransition, NotFound, PermissionDenied
 from core.domain.lifecycle import ItemState
 from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
 from core.models import AuditEvent, Decision, MediaItem, OutboxEntry, Quarantine, Signal, Verdict
-from core.services import items
 from tests.conftest import accounts
 
 SYSTEM = Actor.system()

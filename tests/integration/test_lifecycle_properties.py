@@ -5,16 +5,17 @@ import json
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
+from core.commands import items
 from core.domain.errors import DomainError
 from core.domain.lifecycle import ItemState, Risk
 from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.domain.scan import ScanOutcome
 from core.models import AuditEvent, Decision, MediaItem
-from core.services import items
 from tests.conftest import enroll
 
 PEOPLE = [Actor(f"{role.value}{n}@firm.test", role) for role in HUMAN_ROLES for n in (1, 2)]
@@ -132,6 +133,6 @@ def test_the_audit_trail_is_intact_after_random_sequences(sqlite_app):
     Lifecycle.app = sqlite_app
     run_state_machine_as_test(Lifecycle, settings=settings(max_examples=5, stateful_step_count=30,
                                                            deadline=None))
-    from core.services.audit import verify_chain
+    from core.commands.audit import verify_chain
     report = verify_chain(sqlite_app.db, actor=Actor.console("auditor", Role.AUDITOR), key=sqlite_app.settings.audit_key)
     assert report.ok and report.count > 0

@@ -6,10 +6,10 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from core.commands.auth import MAX_FAILED_SIGN_INS, SignInRefused, hash_password, sign_in
+from core.commands.users import create_user
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent, User
-from core.services.auth import MAX_FAILED_SIGN_INS, SignInRefused, hash_password, sign_in
-from core.services.users import create_user
 from core.settings import PROJECT_ROOT
 from tests.conftest import TEST_AUDIT_KEY
 

@@ -11,19 +11,20 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from core.api import create_app
 from core.bootstrap import App
+from core.commands import items, settings_admin, users
+from core.commands.apikeys import create_api_key
 from core.domain.lifecycle import Risk
 from core.domain.roles import Actor, Role
+from core.domain.thresholds import Thresholds
+from core.entrypoints.api import create_app
+from core.entrypoints.worker import Worker, WorkerOptions
+from core.loops import uploads
 from core.models import MediaItem
 from core.queries.items import verdict_report
-from core.services import items, settings_admin, uploads, users
-from core.services.apikeys import create_api_key
-from core.services.scan_policy import ScanPolicy
-from core.services.settings_admin import Thresholds
 from core.verification.corpus import genuine_photo
+from core.verification.policy import ScanPolicy
 from core.verification.setup import DISABLED_BY_DEFAULT
-from core.worker import Worker, WorkerOptions
 
 SYSTEM = Actor.system("test")
 ADMIN = Actor("admin@firm.test", Role.ADMIN)
@@ -133,6 +134,7 @@ def test_registering_an_upload_keeps_one_owner_only_copy_named_by_its_hash(sqlit
 
 
 def test_check_a_file_refuses_what_the_engine_would_not_scan(sqlite_app):
+    accounts(sqlite_app)
     too_big = b"\0" * (sqlite_app.scan_policy.max_file_bytes + 1)
     with pytest.raises(ValueError, match="larger than the 50 MB limit"):
         uploads.check_file(sqlite_app, actor=RESPONDER, data=too_big, file_name="big.bin")

@@ -10,27 +10,46 @@ import inspect
 import io
 import itertools
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-import core.services
+import core.commands
+import core.loops
 from core.bootstrap import App
 from core.clock import utcnow
+from core.commands import (
+    apikeys,
+    audit,
+    auth,
+    communications,
+    contacts,
+    deliveries,
+    evidence,
+    hashbank,
+    incidents,
+    items,
+    outbox,
+    quarantine,
+    settings_admin,
+    users,
+)
+from core.domain.audit_actions import AuditAction
 from core.domain.errors import FourEyesViolation, IllegalTransition, PermissionDenied
 from core.domain.lifecycle import ItemState
+from core.domain.outbox import OutboxStatus
 from core.domain.roles import HUMAN_ROLES, PERMISSIONS, Action, Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
-from core.models import AuditEvent, MediaItem, OutboxEntry, User
-from core.services import (apikeys, audit, auth, communications, contacts, evidence, hashbank, incidents, items,
-                           outbox, settings_admin, uploads, users)
-from core.services.scanning import SCANNER
-from core.services.settings_admin import Thresholds
+from core.domain.thresholds import Thresholds
+from core.loops import uploads
+from core.loops.scanning import SCANNER
+from core.models import AuditEvent, Delivery, MediaItem, OutboxEntry, Quarantine, User
 from tests.integration.test_incidents_helpers import LINKS
 
 A = Action
@@ -128,6 +147,37 @@ def dead_letter(app: App) -> int:
         s.add(entry)
         s.commit()
         return entry.id
+
+
+def claimed_entry(app: App, kind: str = "sf.case", payload: dict | None = None, item_id: int | None = None):
+    """An outbox entry a relay named "o" holds under its lease."""
+    with app.db.writer() as s:
+        entry = OutboxEntry(kind=kind, payload=payload or {}, idempotency_key=f"{kind}-{uid()}", item_id=item_id)
+        s.add(entry)
+        s.commit()
+        entry_id = entry.id
+    return next(e for e in outbox.claim(app.db, kinds=(kind,), owner="o", limit=1000) if e.id == entry_id)
+
+
+def quarantine_of(app: App, status: str = "active") -> int:
+    """The quarantine of a fresh held item, in `status`."""
+    item_id = item(app, "quarantined")
+    with app.db.writer() as s:
+        q = s.execute(select(Quarantine).where(Quarantine.item_id == item_id)).scalar_one()
+        q.status = status
+        s.commit()
+        return q.id
+
+
+def delivery(app: App) -> dict:
+    """A sent internal message's first delivery, with its outbox entry claimed by relay "o"."""
+    cid = draft(app)
+    communications.send(app.uow(), actor=SETUP[Role.RESPONDER], communication_id=cid)
+    with app.db.reader() as s:
+        d = s.execute(select(Delivery).where(Delivery.communication_id == cid).order_by(Delivery.id)).scalars().first()
+    entry = next(e for e in outbox.claim(app.db, kinds=("email.smtp", "email.salesforce"), owner="o", limit=1000)
+                 if e.payload["delivery_id"] == d.id)
+    return {"entry": entry, "delivery": d.id}
 
 
 def png(n: int) -> bytes:
@@ -277,6 +327,31 @@ MATRIX: dict[str, Case] = {
     # Four eyes as well: the release was asked for by the setup reviewer, not by the approver.
     "items.approve_release": Case(A.ITEM_APPROVE_RELEASE, lambda app, a, c: items.approve_release(
         app.uow(), actor=a, decision_id=c["decision"]), setup=lambda app: {"decision": pending_release(app)}),
+    # What the relays record: only the system does, through these commands, each with its event.
+    "outbox.record_effects": Case(A.EFFECT_RECORD, lambda app, a, c: outbox.record_effects(
+        app.uow(), actor=a, entries=[c["entry"]], owner="o", action=AuditAction.SALESFORCE_CASE_UPSERTED,
+        details=lambda e: {"status": "New"}), setup=lambda app: {"entry": claimed_entry(app)}),
+    "outbox.record_failure": Case(A.EFFECT_RECORD, lambda app, a, c: outbox.record_failure(
+        app.uow(), actor=a, entry=c["entry"], owner="o", error="INVALID_FIELD", transient=False),
+        setup=lambda app: {"entry": claimed_entry(app)}),
+    "quarantine.record_links_to_cut": Case(A.EFFECT_RECORD, lambda app, a, c: quarantine.record_links_to_cut(
+        app.uow(), actor=a, cuts={c["q"]: ([{"link_id": "06AX", "entity_id": f"001{uid():012d}",
+                                               "entity_type": "Account"}], "N")}),
+        setup=lambda app: {"q": quarantine_of(app)}),
+    "quarantine.confirm_restored": Case(A.EFFECT_RECORD, lambda app, a, c: quarantine.confirm_restored(
+        app.uow(), actor=a, entry=c["entry"], owner="o", restored=[]),
+        setup=lambda app: {"entry": claimed_entry(app, "sf.release", {"quarantine_id": quarantine_of(app, "releasing")})}),
+    "quarantine.restore_failed": Case(A.EFFECT_RECORD, lambda app, a, c: quarantine.restore_failed(
+        app.uow(), actor=a, quarantine_id=c["q"], problems=["INSUFFICIENT_ACCESS_OR_READONLY"]),
+        setup=lambda app: {"q": quarantine_of(app, "releasing")}),
+    # One message to one internal contact per delivery: delivered, then the message is sent (two events).
+    "deliveries.record_delivered": Case(A.EFFECT_RECORD, lambda app, a, c: deliveries.record_delivered(
+        app.uow(), actor=a, entry=c["entry"], owner="o", message_id="<m@x>"), setup=delivery),
+    "deliveries.record_undelivered": Case(A.EFFECT_RECORD, lambda app, a, c: deliveries.record_undelivered(
+        app.uow(), actor=a, delivery_id=c["delivery"], status=OutboxStatus.DEAD, error="550 no mailbox"),
+        setup=delivery, events=2),
+    "items.claim_for_scan": Case(A.ITEM_BEGIN_SCAN, lambda app, a, c: items.claim_for_scan(
+        app.uow(), actor=a, owner="o", item_id=c["id"]), setup=lambda app: {"id": item(app, "received")}),
     "outbox.requeue_dead_letter": Case(A.SETTINGS_MANAGE, lambda app, a, c: outbox.requeue_dead_letter(
         app.uow(), actor=a, entry_id=c["id"]), setup=lambda app: {"id": dead_letter(app)}),
     "settings_admin.update_thresholds": Case(A.SETTINGS_MANAGE, lambda app, a, c: settings_admin.update_thresholds(
@@ -314,6 +389,8 @@ NO_ACTOR: dict[str, str] = {
     "auth.sso_sign_in": "makes the actor from the identity provider's verified claims",
     "communications.approval_needed": "read: why a message needs approval, shown beside it; send decides again",
     "communications.default_channel": "pure: reads settings",
+    "message_content.incident_context": "template data; its callers (create_draft, build_pack) check permission",
+    "outbox.complete": "inside the command that records an effect, which authorised its actor",
     "communications.ensure_demo_contacts": "demo seeding: acts as the system",
     "evidence.store_pack": "writes the bytes a permitted build_pack returned to an owner-only file, no database",
     "evidence.verify_pack": "checks a pack file offline, no database",
@@ -322,17 +399,7 @@ NO_ACTOR: dict[str, str] = {
     "ingest.pressure": "worker only: reads queue health",
     "ingest.register_version": "worker and verification API: acts as the system",
     "mail_relay.mail_relay_for": "builds the relay, which acts as the system",
-    "messages.changes": "pure text diff, changes nothing",
-    "messages.edited_html": "pure rendering, changes nothing",
-    "messages.fields_used": "pure rendering, changes nothing",
-    "messages.incident_context": "template data; its callers (create_draft, build_pack) check permission",
-    "messages.render": "pure rendering, changes nothing",
-    "messages.render_document": "pure rendering, changes nothing",
-    "messages.template_info": "reads the template catalogue",
-    "messages.template_names": "reads the template catalogue",
     "outbox.claim": "relay bookkeeping: acts as the system",
-    "outbox.mark_done": "relay bookkeeping inside the relay's transaction",
-    "outbox.mark_failed": "relay bookkeeping: acts as the system",
     "salesforce_sync.case": "outbox rows inside the caller's unit of work; the caller checked permission",
     "salesforce_sync.is_salesforce": "pure predicate",
     "salesforce_sync.quarantine": "outbox rows inside the caller's unit of work; the caller checked permission",
@@ -342,7 +409,6 @@ NO_ACTOR: dict[str, str] = {
     "scanning.outcome_for": "runs the engine on a file, no database write",
     "scanning.scan_claimed": "worker only: acts as the system (the scanner)",
     "scanning.scan_item": "worker and verification API: acts as the system (the scanner)",
-    "status.publish": "worker telemetry, not audited",
     "users.active_role": "read: the current role of a signed-in person, for session checks",
     "users.demo_email": "pure",
     "users.ensure_demo_users": "demo seeding: acts as the system",
@@ -355,11 +421,12 @@ NO_ACTOR: dict[str, str] = {
 # -- checks -------------------------------------------------------------------------------------
 def public_functions() -> dict[str, inspect.Signature]:
     found = {}
-    for info in pkgutil.iter_modules(core.services.__path__):
-        module = importlib.import_module(f"core.services.{info.name}")
+    modules = [f"{package.__name__}.{info.name}" for package in (core.commands, core.loops)
+               for info in pkgutil.iter_modules(package.__path__)]
+    for module in map(importlib.import_module, modules):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
-                found[f"{info.name}.{name}"] = inspect.signature(fn)
+                found[f"{module.__name__.rsplit('.', 1)[1]}.{name}"] = inspect.signature(fn)
     return found
 
 
@@ -400,7 +467,7 @@ def attempt(app: App, name: str, actor: Actor, watch: bool = True) -> Attempt:
     try:
         case.call(app, actor, ctx)
         error = None
-    except Exception as raised:  # noqa: BLE001 (judged by the caller)
+    except Exception as raised:
         error = raised
     return Attempt(error, before, snapshot(app) if watch else {}, events_since(app, seq))
 
@@ -441,7 +508,7 @@ def test_every_public_service_function_is_in_a_table():
                  for n in sorted(set(found) - takes_actor - set(NO_ACTOR))]
     problems += [f"{n}: in MATRIX but takes no actor" for n in sorted(in_matrix & set(found) - takes_actor)]
     problems += [f"{n}: in NO_ACTOR but takes an actor" for n in sorted(set(NO_ACTOR) & takes_actor)]
-    problems += [f"{n}: named in a table but no longer exists in core.services"
+    problems += [f"{n}: named in a table but no longer exists in core.commands or core.loops"
                  for n in sorted((in_matrix | set(NO_ACTOR)) - set(found))]
     assert not problems, "\n".join(problems)
 
@@ -472,7 +539,7 @@ def test_the_auditor_reads_everything_and_changes_nothing(any_app):
     base(any_app)
     auditor = actor_for(Role.AUDITOR)
     reads = {name for name, case in MATRIX.items() if not case.changes}
-    assert AUDITOR_EXPORTS <= reads
+    assert reads >= AUDITOR_EXPORTS
     failures = []
     for name in sorted(MATRIX):
         error, before, after, new = attempt(any_app, name, auditor)

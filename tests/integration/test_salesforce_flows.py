@@ -1,17 +1,17 @@
 """Ingest, write-back, quarantine and release, escalation and email over real HTTPS against
 the emulator, checked in the emulator's org and its request log."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from core.adapters.salesforce import effects
+from core.commands import items
 from core.domain.lifecycle import ItemState
 from core.domain.roles import Actor, Role
 from core.domain.scan import ScanOutcome, SignalRecord
+from core.loops import ingest
+from core.loops.salesforce_relay import SalesforceRelay
 from core.models import MediaItem, OutboxEntry, Quarantine
-from core.services import ingest, items
-from core.services.relay import Relay
 from tests.conftest import accounts
 from tests.sf import DOMAIN
 
@@ -60,13 +60,13 @@ def test_ingest_registers_each_file_with_its_provenance_once(sqlite_app, gateway
     assert open(item.storage_path, "rb").read() == data
     assert item.source_object == "KYC_Check__c" and item.declared_type == "image/png"
     assert {r["entity_id"] for r in item.linked_records} >= {kyc}
-    assert item.provenance["checksum_md5"] == hashlib.md5(data).hexdigest()  # noqa: S324 (Salesforce's own)
+    assert item.provenance["checksum_md5"] == hashlib.md5(data).hexdigest()
     assert ingest.poll(sqlite_app, gateway).registered == []
 
 
 def test_two_files_in_the_same_second_across_a_poll_boundary_are_both_ingested(sqlite_app, gateway, emu, tmp_path):
     _, kyc = customer(emu)
-    second = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=5)
+    second = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
     first = upload(emu, kyc, "a.jpg", when=second)
     assert len(ingest.poll(sqlite_app, gateway).registered) == 1
     late = upload(emu, kyc, "b.jpg", when=second)  # committed later, stamped the same second
@@ -76,7 +76,7 @@ def test_two_files_in_the_same_second_across_a_poll_boundary_are_both_ingested(s
 
 def test_backfill_walks_history_in_pages(sqlite_app, gateway, emu, tmp_path):
     _, kyc = customer(emu)
-    old = datetime.now(timezone.utc) - timedelta(days=30)
+    old = datetime.now(UTC) - timedelta(days=30)
     versions = [upload(emu, kyc, f"old{n}.jpg", when=old + timedelta(minutes=n)) for n in range(450)]
     report = ingest.poll(sqlite_app, gateway, since=old - timedelta(days=1))
     assert len(report.registered) == 450 and {held(sqlite_app, v).external_id for v in versions} == set(versions)
@@ -89,7 +89,7 @@ def test_scan_results_are_written_back_in_batches_and_retries_change_nothing(sql
     for v in versions:
         scan(sqlite_app, held(sqlite_app, v).id, "low")
     emu.request_log.clear()
-    relay = Relay(sqlite_app, gateway, owner="relay-test")
+    relay = SalesforceRelay(sqlite_app, gateway, owner="relay-test")
     relay.drain()
     cv = emu.org.get(versions[0])
     fields = gateway.cfg.fields
@@ -112,7 +112,7 @@ def quarantined_file(app, gateway, emu, tmp_path, risk="high"):
     ingest.poll(app, gateway)
     item = held(app, version)
     scan(app, item.id, risk)
-    Relay(app, gateway, owner="relay-test").drain()
+    SalesforceRelay(app, gateway, owner="relay-test").drain()
     return item, version, document, before, (account, kyc)
 
 
@@ -135,7 +135,7 @@ def test_release_restores_every_removed_link_exactly(sqlite_app, gateway, emu, t
                                                reason_code="false_positive", note="checked with customer")
     assert not released
     items.approve_release(sqlite_app.uow(), actor=BOB, decision_id=decision)
-    Relay(sqlite_app, gateway, owner="relay-test").drain()
+    SalesforceRelay(sqlite_app, gateway, owner="relay-test").drain()
     assert links(emu, document) == before  # compared link by link: entity, share type, visibility
     assert emu.org.get(version)["SharingPrivacy"] in (None, "N")
     with sqlite_app.db.reader() as s:
@@ -150,7 +150,7 @@ def test_high_risk_opens_a_case_that_the_decision_closes(sqlite_app, gateway, em
     assert len(cases) == 1 and cases[0]["Status"] == "New" and f"item={item.id}" in cases[0]["Description"]
     items.start_review(sqlite_app.uow(), actor=ALICE, item_id=item.id)
     items.confirm_synthetic(sqlite_app.uow(), actor=ALICE, item_id=item.id, reason_code="generator_traces")
-    Relay(sqlite_app, gateway, owner="relay-test").drain()
+    SalesforceRelay(sqlite_app, gateway, owner="relay-test").drain()
     cases = [c for c in emu.org.records("Case") if c.get("RD_Item_Id__c") == str(item.id)]
     assert len(cases) == 1 and cases[0]["Status"] == "Closed"
     assert held(sqlite_app, item.external_id).state == ItemState.CONFIRMED_SYNTHETIC
@@ -176,7 +176,7 @@ def test_no_salesforce_token_reaches_the_logs_or_the_audit_trail(sqlite_app, gat
     decision, _ = items.request_release(sqlite_app.uow(), actor=ALICE, item_id=item.id,
                                         reason_code="false_positive", note="checked")
     items.approve_release(sqlite_app.uow(), actor=BOB, decision_id=decision)
-    Relay(sqlite_app, gateway, owner="relay-test").drain()
+    SalesforceRelay(sqlite_app, gateway, owner="relay-test").drain()
     token = gateway._client().session_id
     secrets = [s for s in (token, gateway.cfg.client_secret, gateway.cfg.password) if s]
     assert token and len(token) > 20

@@ -6,15 +6,19 @@ import hashlib
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import (SalesforceExpiredSession, SalesforceGeneralError,
-                                          SalesforceMalformedRequest, SalesforceRefusedRequest,
-                                          SalesforceResourceNotFound)
+from simple_salesforce.exceptions import (
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
 
 from sf_emulator import run_emulator
 from sf_emulator.seed import CONSUMER_KEY, CONSUMER_SECRET, DEMO_PASSWORD, DEMO_SECURITY_TOKEN, DOMAIN
@@ -69,7 +73,7 @@ def test_jwt_bearer_login_verifies_the_assertion_against_the_connected_app_certi
     emu.org.add_connected_app("jwt-test-app", "jwt-secret", certificate_pem=cert_pem.decode())
 
     def assertion(key=key_pem, aud="https://login.salesforce.com", exp_minutes=3, sub=INTEGRATION):
-        exp = datetime.now(timezone.utc) + timedelta(minutes=exp_minutes)
+        exp = datetime.now(UTC) + timedelta(minutes=exp_minutes)
         claims = {"iss": "jwt-test-app", "sub": sub, "aud": aud, "exp": int(exp.timestamp())}
         return jwt.encode(claims, key, algorithm="RS256")
 
@@ -204,7 +208,7 @@ def test_content_version_upload_creates_the_document_links_and_downloads_byte_fo
     assert row["SystemModstamp"].endswith(".000+0000") and row["ContentDocument"]["Title"] == "Passport scan"
     links = sf.query(f"SELECT LinkedEntityId, ShareType, Visibility FROM ContentDocumentLink "
                      f"WHERE ContentDocumentId IN ('{row['ContentDocumentId']}') ORDER BY ShareType")["records"]
-    assert [(l["LinkedEntityId"], l["ShareType"], l["Visibility"]) for l in links] == [
+    assert [(link["LinkedEntityId"], link["ShareType"], link["Visibility"]) for link in links] == [
         (emu.org.integration_user_id, "I", "AllUsers"), (account, "V", "AllUsers")]
     response = http.get(f"{emu.base_url}{row['VersionData']}", headers=sf.headers, stream=True)
     assert response.headers["content-type"] == "application/octet-stream"
@@ -216,7 +220,7 @@ def test_owner_link_cannot_be_deleted_while_record_links_can_be_removed_and_rest
     version_id = emu.upload_file(username=f"kyc.sam@{DOMAIN}", record_id=case, path_on_client="id.png",
                                  data=b"\x89PNG fake")
     document = emu.org.get(version_id)["ContentDocumentId"]
-    links = {l["ShareType"]: l for l in sf.query(
+    links = {link["ShareType"]: link for link in sf.query(
         f"SELECT Id, LinkedEntityId, ShareType FROM ContentDocumentLink WHERE ContentDocumentId = '{document}'")["records"]}
     assert links["I"]["LinkedEntityId"] == emu.org.user_by_username(f"kyc.sam@{DOMAIN}")["Id"]
     with pytest.raises(SalesforceMalformedRequest) as caught:

@@ -1,7 +1,7 @@
 from sqlalchemy import text
 
+from core.commands import items
 from core.domain.roles import Actor
-from core.services import items
 
 
 def test_register_item_is_recorded_and_audited(any_app):

@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from core.localnet import free_port
 from core.adapters.smtp import InvalidMessage, OutgoingEmail, SmtpMailer, build_message, is_transient
+from core.localnet import free_port
 from core.settings import SettingsError, SmtpSettings
 from sf_emulator.tls import make_tls_files
 

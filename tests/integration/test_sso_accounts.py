@@ -3,19 +3,20 @@ this side still decides who may enter (unverified email, no mapped role, deactiv
 import pytest
 from sqlalchemy import select
 
+from core.commands import users
+from core.commands.auth import SignInRefused, sso_sign_in
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent, User
-from core.services import users
-from core.services.auth import SignInRefused, sso_sign_in
-from tests.conftest import enroll
 from core.settings import AccessSettings, SettingsError, _access
+from tests.conftest import enroll
 
 ACCESS = AccessSettings(sso=True, role_claim="roles", role_map=(("rd.lead", "compliance_lead"), ("rd.review", "reviewer")),
                         local_accounts=False)
 
 
 def claims(email="nia@firm.test", roles=("rd.review",), **extra) -> dict:
-    return {"sub": "00u1", "email": email, "email_verified": True, "name": "Nia", "roles": roles if isinstance(roles, str) else list(roles), **extra}
+    return {"sub": "00u1", "email": email, "email_verified": True, "name": "Nia",
+            "roles": roles if isinstance(roles, str) else list(roles), **extra}
 
 
 def test_first_sign_in_creates_the_account_with_the_mapped_role(any_app):

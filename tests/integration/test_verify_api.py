@@ -10,11 +10,11 @@ import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from core.localnet import free_port, wait_until_up
-from core.api import create_app
+from core.commands.apikeys import create_api_key, revoke_api_key
 from core.domain.roles import Actor
+from core.entrypoints.api import create_app
+from core.localnet import free_port, wait_until_up
 from core.models import AuditEvent, MediaItem
-from core.services.apikeys import create_api_key, revoke_api_key
 from core.settings import PROJECT_ROOT
 from core.verification.corpus import genuine_photo, metadata_samples
 from tests.conftest import TEST_AUDIT_KEY
@@ -58,7 +58,7 @@ def test_a_hostile_upload_is_unscannable_not_an_error(client):
 def test_keys_are_required_and_revocable(client, sqlite_app):
     assert client.post("/v1/verify", headers={"X-API-Key": "rdk_wrong"}, json={}).status_code == 401
     _, key = create_api_key(sqlite_app.uow(), actor=ADMIN, name="old")
-    from core.services.apikeys import authenticate
+    from core.commands.apikeys import authenticate
     revoke_api_key(sqlite_app.uow(), actor=ADMIN, key_id=authenticate(sqlite_app.db, key).id)
     assert client.post("/v1/verify", headers={"X-API-Key": key}, json={}).status_code == 401
 
@@ -84,10 +84,11 @@ def test_openapi_docs_are_served(client):
 
 
 def test_verify_by_content_version_id_fetches_from_the_org(tmp_path, emu):
+    import dataclasses
+
     from core.bootstrap import build, migrate
     from tests.conftest import make_settings
     from tests.sf import DOMAIN, settings_for
-    import dataclasses
 
     settings = dataclasses.replace(make_settings(tmp_path), salesforce=settings_for(emu))
     migrate(settings.database_url)

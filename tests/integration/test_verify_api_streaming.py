@@ -14,17 +14,19 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select as sql_select
+from sqlalchemy import func
+from sqlalchemy import select as sql_select
 
-from core.api import MULTIPART_OVERHEAD_BYTES, create_app
+from core.adapters.media import item_media
 from core.bootstrap import build, migrate
+from core.commands import users
+from core.commands.apikeys import create_api_key
 from core.domain.roles import Actor, Role
+from core.entrypoints.api import MULTIPART_OVERHEAD_BYTES, create_app
 from core.localnet import free_port, wait_until_up
-from core.media import item_media
+from core.loops import ingest, scanning
 from core.models import MediaItem, Verdict
 from core.queries.items import verdict_report
-from core.services import ingest, scanning, users
-from core.services.apikeys import create_api_key
 from core.settings import PROJECT_ROOT
 from core.verification.corpus import genuine_photo
 from tests.conftest import TEST_AUDIT_KEY, make_settings
@@ -168,7 +170,7 @@ def test_a_claim_held_by_another_scanner_is_a_409_until_its_verdict_is_in(tmp_pa
     assert scanning.claim(app, owner="worker-elsewhere", item_id=item_id) == [item_id]
     with TestClient(create_app(app, verdict_wait_s=0.5)) as client:
         _, key = create_api_key(app.uow(), actor=SYSTEM, name="claims")
-        ask = lambda: client.post("/v1/verify", headers={"X-API-Key": key}, json={"content_version_id": version})  # noqa: E731
+        ask = lambda: client.post("/v1/verify", headers={"X-API-Key": key}, json={"content_version_id": version})
         held = ask()
         assert held.status_code == 409 and held.headers["retry-after"] == "5"
         with app.db.reader() as s:  # the API recorded nothing under a lease it does not hold

@@ -6,12 +6,12 @@ import time
 import requests
 from sqlalchemy import func, select
 
-from core.localnet import free_port
 from core.bootstrap import build, migrate
+from core.entrypoints.worker import Worker, WorkerOptions
+from core.localnet import free_port
 from core.models import MediaItem, OutboxEntry
 from core.queries.health import health
 from core.verification.corpus import genuine_photo, metadata_samples
-from core.worker import Worker, WorkerOptions
 from tests.conftest import make_settings
 from tests.sf import DOMAIN, settings_for
 

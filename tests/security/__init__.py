@@ -1,1 +1,2 @@
-"""The security check of the code (security/check.py) and the dependency audit (security/audit.py), against security/accepted.toml."""
+"""The security check of the code (security/check.py) and the dependency audit (security/audit.py),
+against security/accepted.toml."""

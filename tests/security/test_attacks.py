@@ -14,17 +14,26 @@ from streamlit.testing.v1 import AppTest
 
 from core import settings as settings_module
 from core.clock import utcnow
-from core.domain.errors import FourEyesViolation, IllegalTransition, PermissionDenied
+from core.commands import auth, incidents, items, users
+from core.commands import communications as comms
+from core.commands.auth import MAX_FAILED_SIGN_INS, REFUSED, SignInRefused, hash_password, sign_in
+from core.domain.audit_actions import AuditAction
+from core.domain.errors import IllegalTransition, PermissionDenied
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent, Communication, Decision, Incident, MediaItem, User
 from core.queries import incidents as q
-from core.services import auth, communications as comms, incidents, items, users
-from core.services.auth import MAX_FAILED_SIGN_INS, REFUSED, SignInRefused, hash_password, sign_in
 from core.settings import PROJECT_ROOT, SettingsError
 from tests.app.conftest import ui_app  # noqa: F401 (fixture)
 from tests.conftest import enroll
-from tests.integration.test_incidents_helpers import COMPLIANCE, COMPLIANCE_2, RESPONDER, REVIEWER, SYSTEM, \
-    flagged_items, incident_with_items
+from tests.integration.test_incidents_helpers import (
+    COMPLIANCE,
+    COMPLIANCE_2,
+    RESPONDER,
+    REVIEWER,
+    SYSTEM,
+    flagged_items,
+    incident_with_items,
+)
 
 PASSWORD = "a long enough password"
 
@@ -87,7 +96,7 @@ def test_demo_mode_on_an_open_address_is_refused(clean_env, monkeypatch, address
 
 
 def test_the_launcher_refuses_demo_with_sso_before_starting_anything(clean_env, capsys):
-    from core.demo.launcher import run
+    from core.entrypoints.launcher import run
 
     clean_env.write_text('[auth]\nredirect_uri = "https://rd.firm.test/oauth2callback"\ncookie_secret = "s"\n'
                          '[auth.okta]\nclient_id = "x"\nclient_secret = "y"\n'
@@ -235,7 +244,7 @@ def test_a_command_that_forgets_to_authorise_cannot_write_the_trail(sqlite_app):
     enroll(sqlite_app, REVIEWER)
     uow = sqlite_app.uow()
     with uow, pytest.raises(RuntimeError, match="not authorised"):
-        uow.record(REVIEWER, "item.confirmed_synthetic", "media_item", 1)
+        uow.record(REVIEWER, AuditAction.ITEM_CONFIRMED_SYNTHETIC, "media_item", 1)
 
 
 def test_the_first_click_after_an_idle_timeout_does_nothing(ui_app):

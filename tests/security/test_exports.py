@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.csv_safe import FORMULA_STARTS, frame_to_csv, restore_cell, safe_cell
+from core.adapters.csv_safe import FORMULA_STARTS, frame_to_csv, restore_cell, safe_cell
+from core.commands import hashbank
+from core.commands.auth import SignInRefused, sign_in
+from core.commands.users import create_user
 from core.domain.roles import Actor, Role
 from core.queries.audit import export_csv
-from core.services import hashbank
-from core.services.auth import SignInRefused, sign_in
-from core.services.users import create_user
 from core.verification.hashbank import BankEntry, read_csv, write_csv
 
 FORMULA_EMAIL = '=HYPERLINK("http://evil","x")@x.com'

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from core import cli
 from core.adapters.db import make_database
 from core.bootstrap import build, migrate
-from core.services import evidence
+from core.commands import evidence
+from core.entrypoints import cli
 from core.settings import PROJECT_ROOT, SettingsError, _audit_key, load_settings
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import AUDITOR, incident_with_items
@@ -154,7 +154,7 @@ def test_the_command_line_writes_packs_and_audit_exports_owner_only(sqlite_app, 
     os.chmod(trail, 0o644)
     for args in (["evidence", "export", "--incident", str(incident_id), "--out", str(pack)],
                  ["audit", "export", "--out", str(trail)]):
-        done = subprocess.run([sys.executable, "-c", "import os, sys; os.umask(0); from core.cli import main; "
+        done = subprocess.run([sys.executable, "-c", "import os, sys; os.umask(0); from core.entrypoints.cli import main; "
                                "sys.exit(main(sys.argv[1:]))", *args], cwd=PROJECT_ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr

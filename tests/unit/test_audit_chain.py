@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.domain import audit_chain as ac
 
@@ -41,7 +41,7 @@ def test_recomputed_hash_without_key_is_caught_by_seal():
 
 
 def test_timestamps_encode_the_same_aware_or_naive():
-    aware = datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=timezone.utc)
+    aware = datetime(2026, 11, 29, 10, 0, 0, 123456, tzinfo=UTC)
     assert ac.format_time(aware) == ac.format_time(aware.replace(tzinfo=None)) == "2026-11-29T10:00:00.123456Z"
 
 

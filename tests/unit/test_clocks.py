@@ -1,13 +1,15 @@
 """Regulatory clocks with fixed timestamps, one test per shipped rule, plus the rules file itself."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain.clocks import ClockFacts, Period, evaluate, load_rules, parse_rules
+from core.adapters.clock_rules import load_rules
+from core.domain.clocks import ClockFacts, Period, evaluate, parse_rules
+from core.settings import DEFAULT_CLOCKS_FILE, load_settings
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Monday, 09:00 UTC
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
 H = timedelta(hours=1)
-RULES = {r.id: r for r in load_rules()}
+RULES = {r.id: r for r in load_rules(DEFAULT_CLOCKS_FILE)}
 
 
 def clock(rule_id, *, now, severity="SEV1", aware=T0, classified=None, determined=None, sent=None):
@@ -62,9 +64,9 @@ def test_dora_intermediate_is_72_hours_from_the_initial_notification():
 
 
 def test_dora_final_is_one_calendar_month_from_the_latest_intermediate_report():
-    sent = {"dora_initial": [T0 + 3 * H], "dora_intermediate": [T0 + 50 * H, datetime(2026, 3, 31, 10, 0, tzinfo=timezone.utc)]}
+    sent = {"dora_initial": [T0 + 3 * H], "dora_intermediate": [T0 + 50 * H, datetime(2026, 3, 31, 10, 0, tzinfo=UTC)]}
     c = clock("dora_final", now=T0 + 60 * H, sent=sent)
-    assert c.deadline == datetime(2026, 4, 30, 10, 0, tzinfo=timezone.utc)  # 31 March + 1 month, clamped
+    assert c.deadline == datetime(2026, 4, 30, 10, 0, tzinfo=UTC)  # 31 March + 1 month, clamped
     assert c.started_by == "sent_last:dora_intermediate"
 
 
@@ -81,8 +83,8 @@ def test_nydfs_is_72_hours_from_determination_or_from_awareness_until_one_is_rec
 
 
 def test_calendar_month_periods_clamp_to_the_end_of_the_month():
-    assert Period(months=1).after(datetime(2026, 1, 31, tzinfo=timezone.utc)) == datetime(2026, 2, 28, tzinfo=timezone.utc)
-    assert Period(months=1).after(datetime(2026, 12, 15, tzinfo=timezone.utc)) == datetime(2027, 1, 15, tzinfo=timezone.utc)
+    assert Period(months=1).after(datetime(2026, 1, 31, tzinfo=UTC)) == datetime(2026, 2, 28, tzinfo=UTC)
+    assert Period(months=1).after(datetime(2026, 12, 15, tzinfo=UTC)) == datetime(2027, 1, 15, tzinfo=UTC)
 
 
 def test_rules_file_is_replaceable_and_checked(tmp_path, monkeypatch):
@@ -90,7 +92,8 @@ def test_rules_file_is_replaceable_and_checked(tmp_path, monkeypatch):
     custom.write_text('[[rule]]\nid = "x"\ntitle = "X"\nsource = "Act 1"\naudience = "regulator"\n'
                       'start = "aware_at"\nwithin_hours = 1\n')
     monkeypatch.setenv("RD_CLOCKS_FILE", str(custom))
-    assert [r.id for r in load_rules()] == ["x"]
+    monkeypatch.setenv("RD_VAR_DIR", str(tmp_path / "var"))
+    assert [r.id for r in load_rules(load_settings().clocks_file)] == ["x"]
     with pytest.raises(ValueError, match="source is required"):
         parse_rules({"rule": [{"id": "y", "title": "Y", "audience": "regulator", "start": "aware_at",
                                "within_hours": 1}]})

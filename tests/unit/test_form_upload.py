@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.form_upload import BadUpload, read_upload
-from core.media import MediaStore, TooLarge
+from core.adapters.form_upload import BadUpload, read_upload
+from core.adapters.media import MediaStore, TooLarge
 
 BOUNDARY = "xYzBoundary"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 
-from core.media import MediaStore, TooLarge
+from core.adapters.media import MediaStore, TooLarge
 from core.settings import PROJECT_ROOT
 from core.verification.config import EngineConfig
 
@@ -46,10 +46,9 @@ def test_the_same_bytes_are_kept_once_and_the_first_copy_stays(tmp_path):
 
 def test_a_stream_past_its_limit_leaves_nothing_behind(tmp_path):
     store = MediaStore(tmp_path)
-    with pytest.raises(TooLarge, match="larger than the"):
-        with store.receive(max_bytes=10) as incoming:
-            incoming.write(b"123456")
-            incoming.write(b"7890X")
+    with pytest.raises(TooLarge, match="larger than the"), store.receive(max_bytes=10) as incoming:
+        incoming.write(b"123456")
+        incoming.write(b"7890X")
     assert [p for p in store.root.rglob("*") if p.is_file()] == []
 
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from core.services import messages
+from core.adapters import templates as messages
 
 FILE = {"id": 7, "file_name": "passport <scan>.jpg", "sha256": "ab" * 32, "state": "quarantined", "risk": "high",
         "reasons": "generator traces", "uploaded_by": "005X", "records": "Okafor Family Trust, KYC-0001",

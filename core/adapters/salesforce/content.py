@@ -1,8 +1,9 @@
 """Files in Salesforce: ContentVersion rows after a watermark, and the records they are linked to."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from core.adapters.salesforce.gateway import SalesforceGateway, chunks, soql_datetime, soql_ids
 
@@ -11,7 +12,6 @@ VERSION_FIELDS = ("Id", "ContentDocumentId", "Title", "PathOnClient", "FileExten
                   "VersionNumber", "FirstPublishLocationId")
 LINK_FIELDS = ("Id", "ContentDocumentId", "LinkedEntityId", "LinkedEntity.Type", "LinkedEntity.Name",
                "ShareType", "Visibility")
-USER_TYPES = {"User", "Group"}
 
 
 def versions_since(gw: SalesforceGateway, since: datetime | None, overlap: timedelta) -> Iterator[dict[str, Any]]:
@@ -42,8 +42,3 @@ def link_record(row: dict[str, Any]) -> dict[str, Any]:
     return {"link_id": row["Id"], "entity_id": row["LinkedEntityId"], "entity_type": entity.get("Type"),
             "entity_name": entity.get("Name"), "share_type": row.get("ShareType"),
             "visibility": row.get("Visibility")}
-
-
-def is_customer_record(link: dict[str, Any]) -> bool:
-    """Links to records (accounts, KYC checks...) as opposed to users' and libraries' own links."""
-    return link.get("entity_type") not in USER_TYPES and not str(link["entity_id"]).startswith(("005", "00G", "058"))

@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import (SalesforceError, SalesforceExpiredSession, SalesforceGeneralError,
-                                          SalesforceRefusedRequest)
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceRefusedRequest,
+)
 
 from core.adapters.salesforce.auth import fetch_token
 from core.settings import SalesforceSettings
@@ -51,7 +56,7 @@ def soql_ids(values: Iterable[str]) -> str:
 
 
 def soql_datetime(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_sf_datetime(text: str) -> datetime:
@@ -128,8 +133,8 @@ class SalesforceGateway:
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             next_url = page["nextRecordsUrl"]
-            page = self._call(lambda sf: sf.query_more(next_url, identifier_is_url=True,
-                                                       timeout=self.cfg.timeout_s))
+            page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True,
+                                                                     timeout=self.cfg.timeout_s))
 
     def download(self, version_id: str, dest: Path, max_bytes: int, chunk: int = 1 << 16) -> tuple[int, str]:
         """Stream a ContentVersion's bytes to `dest` with bounded memory. Returns (size, sha256)."""
@@ -173,8 +178,8 @@ class SalesforceGateway:
         results: list[dict[str, Any]] = []
         for batch in chunks(records):
             body = {"allOrNone": all_or_none, "records": batch}
-            results.extend(self._call(lambda sf: sf.restful(path, method=method, json=body,
-                                                            timeout=self.cfg.timeout_s)))
+            results.extend(self._call(lambda sf, body=body: sf.restful(path, method=method, json=body,
+                                                                       timeout=self.cfg.timeout_s)))
         return results
 
     def upsert_collection(self, sobject: str, external_id_field: str,
@@ -186,8 +191,8 @@ class SalesforceGateway:
         results: list[dict[str, Any]] = []
         for batch in chunks(ids):
             params = {"ids": ",".join(soql_id(i).strip("'") for i in batch), "allOrNone": "false"}
-            results.extend(self._call(lambda sf: sf.restful("composite/sobjects", method="DELETE",
-                                                            params=params, timeout=self.cfg.timeout_s)))
+            results.extend(self._call(lambda sf, params=params: sf.restful(
+                "composite/sobjects", method="DELETE", params=params, timeout=self.cfg.timeout_s)))
         return results
 
     def email_simple(self, addresses: list[str], subject: str, body: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from core.cli import main
+from core.entrypoints.cli import main
 from core.verification.corpus import genuine_photo, metadata_samples
 
 

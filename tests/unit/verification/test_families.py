@@ -92,7 +92,7 @@ def test_generator_software_alone_is_medium(outcomes):
 def test_near_duplicates_of_bank_entries_match_after_recompression_resize_and_crop(outcomes, engine):
     near = _by_family(outcomes, "near_duplicate")
     assert sorted(s.note for s, _ in near) == ["crop3"] * 3 + ["half"] * 3 + ["q60"] * 3
-    for sample, outcome in near:
+    for _sample, outcome in near:
         match = _signal(outcome, "hash").evidence["matches"][0]
         assert match["kind"] == "perceptual" and match["bank"] == "known_synthetic"
         assert match["distance"] <= engine.config.phash_max_distance
@@ -100,7 +100,7 @@ def test_near_duplicates_of_bank_entries_match_after_recompression_resize_and_cr
 
 
 def test_genuine_photos_stay_far_from_the_synthetic_bank(outcomes, corpus):
-    from core.verification.hashing import hamming
+    from core.domain.hashes import hamming
 
     bank = [e.phash for e in corpus.bank if e.phash]
     for sample, outcome in _by_family(outcomes, "genuine"):

@@ -12,11 +12,10 @@ from core.verification.engine import Engine
 from core.verification.setup import engine_config
 
 
-
 def clip(path: Path, frames: int = 30, size=(320, 240), blocky: bool = False) -> bytes:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, size)
     rng = np.random.default_rng(3)
-    for i in range(frames):
+    for _ in range(frames):
         frame = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
         if blocky:  # nearest-neighbour upsampling: the trace the spectrum model was trained on
             small = rng.integers(0, 255, (size[1] // 4, size[0] // 4, 3), dtype=np.uint8)
