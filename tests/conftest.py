@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from pathlib import Path
 
@@ -116,3 +117,16 @@ def accounts(*actors):
             if name in request.fixturenames:
                 enroll(request.getfixturevalue(name), *actors)
     return _accounts
+
+
+def mode(path: Path) -> int:
+    """A file's permission bits (0o600, 0o700...)."""
+    return stat.S_IMODE(Path(path).stat().st_mode)
+
+
+@pytest.fixture
+def open_umask():
+    """A umask that takes nothing away: only modes the product sets itself keep files private."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)

@@ -279,14 +279,21 @@ def _check_claim(uow: UnitOfWork, item: MediaItem, actor: Actor) -> None:
         raise IllegalTransition(f"a release of item {item.id} already awaits a second person's approval")
 
 
+def _deciding(uow: UnitOfWork, actor: Actor, item_id: int, action: Action,
+              target: ItemState) -> tuple[Actor, MediaItem]:
+    """The decider, authorised now, and the item they hold, locked: ready for a decision to `target`."""
+    actor = uow.authorize(actor, action)
+    item = _load(uow, item_id)
+    check_transition(ItemState(item.state), target, Grounds(human_decision=True))
+    _check_claim(uow, item, actor)
+    return actor, item
+
+
 def confirm_synthetic(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code: str,
                       note: str = "") -> int:
     check_reason(reason_code, CONFIRM_REASON_CODES, note)
     with uow:
-        actor = uow.authorize(actor, Action.ITEM_CONFIRM_SYNTHETIC)
-        item = _load(uow, item_id)
-        check_transition(ItemState(item.state), ItemState.CONFIRMED_SYNTHETIC, Grounds(human_decision=True))
-        _check_claim(uow, item, actor)
+        actor, item = _deciding(uow, actor, item_id, Action.ITEM_CONFIRM_SYNTHETIC, ItemState.CONFIRMED_SYNTHETIC)
         decision = _decide(uow, actor, item, DecisionKind.CONFIRM_SYNTHETIC, reason_code, note)
         item.decided_at = decision.decided_at
         _move(uow, actor, item, ItemState.CONFIRMED_SYNTHETIC, AuditAction.ITEM_CONFIRMED_SYNTHETIC,
@@ -335,10 +342,7 @@ def request_release(uow: UnitOfWork, *, actor: Actor, item_id: int, reason_code:
     then the decision waits and the item stays in review. Returns (decision id, released)."""
     check_reason(reason_code, RELEASE_REASON_CODES, note)
     with uow:
-        actor = uow.authorize(actor, Action.ITEM_REQUEST_RELEASE)
-        item = _load(uow, item_id)
-        check_transition(ItemState(item.state), ItemState.RELEASED, Grounds(human_decision=True))
-        _check_claim(uow, item, actor)
+        actor, item = _deciding(uow, actor, item_id, Action.ITEM_REQUEST_RELEASE, ItemState.RELEASED)
         if _latest_risk(uow, item.id) == Risk.HIGH:
             decision = _decide(uow, actor, item, DecisionKind.RELEASE, reason_code, note,
                                status=DecisionStatus.PENDING_APPROVAL)

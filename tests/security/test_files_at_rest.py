@@ -7,7 +7,6 @@ import io
 import logging
 import multiprocessing
 import os
-import stat
 import struct
 import subprocess
 import sys
@@ -23,20 +22,8 @@ from core.bootstrap import build, migrate
 from core.commands import evidence
 from core.entrypoints import cli
 from core.settings import PROJECT_ROOT, SettingsError, _audit_key, load_settings
-from tests.conftest import TEST_AUDIT_KEY
+from tests.conftest import TEST_AUDIT_KEY, mode
 from tests.integration.test_incidents_helpers import AUDITOR, incident_with_items
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def open_umask():
-    """A umask that takes nothing away: only modes we set ourselves keep files private."""
-    previous = os.umask(0)
-    yield
-    os.umask(previous)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import stat
 import tomllib
 
 import pytest
@@ -13,18 +12,7 @@ import pytest
 from core.adapters.media import MediaStore, TooLarge
 from core.settings import PROJECT_ROOT
 from core.verification.config import EngineConfig
-
-
-def mode(path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture
-def open_umask():
-    """A umask that takes nothing away: only modes the store sets keep the files private."""
-    previous = os.umask(0)
-    yield
-    os.umask(previous)
+from tests.conftest import mode
 
 
 def test_a_file_is_named_by_its_hash_and_owner_only(tmp_path, open_umask):
