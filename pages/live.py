@@ -38,6 +38,10 @@ def banners(s: dict, h: dict, backlog_limit_min: float) -> None:
     if oldest is not None and oldest > backlog_limit_min * 60:
         st.warning(f"Backlog growing: the oldest unverified file has waited {duration(oldest)} "
                    f"(limit {backlog_limit_min:g} min); {s['unverified']} files wait for a verdict.")
+    if h["restore_failed"]:
+        st.error(f"{h['restore_failed']} released file(s) could not be restored in Salesforce: the org still "
+                 "holds them and does not show them as released. Settings > Dead letters says why and sends "
+                 "them again.")
     used, limit = h["api_used"], h["api_limit"]
     if used is not None and limit and (limit - used) / limit < API_LOW_SHARE:
         st.warning(f"Salesforce API budget low: {limit - used:,} of {limit:,} calls left in the 24-hour window.")
@@ -57,6 +61,10 @@ def figures(s: dict, h: dict) -> None:
     row[3].metric("Outbox backlog", h["outbox_backlog"], help=f"{h['dead_letters']} dead letters")
     row[4].metric("Dead letters", h["dead_letters"])
     row = st.columns(5)
+    if h["restore_failed"]:
+        st.error(f"{h['restore_failed']} released file(s) could not be restored in Salesforce: the org still "
+                 "holds them and does not show them as released. Settings > Dead letters says why and sends "
+                 "them again.")
     used, limit = h["api_used"], h["api_limit"]
     row[0].metric("API budget left", "not reported" if not limit else f"{(limit - used) / limit:.0%}",
                   help=None if not limit else f"{limit - used:,} of {limit:,} calls left in the 24-hour window")

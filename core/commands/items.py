@@ -153,8 +153,8 @@ def record_scan_result(uow: UnitOfWork, *, actor: Actor, item_id: int, outcome: 
         if target is ItemState.CLEAN and hold is not None:
             _end_hold(uow, actor, item, hold)
         if sf.is_salesforce(item):
-            scores = [x.score for x in outcome.signals if x.score is not None]
-            sf.writeback(uow, item, verdict, f"v{verdict.id}", max(scores) if scores else None)
+            uow.session.flush()
+            sf.writeback(uow, item, f"v{verdict.id}")
             if quarantine is not None:
                 sf.quarantine(uow, item, quarantine)
             if item.risk == Risk.HIGH:
@@ -212,7 +212,7 @@ def quarantine_item(uow: UnitOfWork, *, actor: Actor, item_id: int, reason: str)
         uow.session.flush()
         if sf.is_salesforce(item):
             sf.quarantine(uow, item, quarantine)
-            sf.writeback(uow, item, None, f"q{quarantine.id}", None)
+            sf.writeback(uow, item, f"q{quarantine.id}")
         uow.commit()
 
 
@@ -314,7 +314,7 @@ def _latest_risk(uow: UnitOfWork, item_id: int) -> str | None:
 
 def _tell_salesforce_of_decision(uow: UnitOfWork, item: MediaItem, decision: Decision) -> None:
     if sf.is_salesforce(item):
-        sf.writeback(uow, item, None, f"d{decision.id}", None)
+        sf.writeback(uow, item, f"d{decision.id}")
         sf.case(uow, item, status="Closed", key=f"d{decision.id}",
                 summary=f"Decision by {decision.decided_by}: {decision.kind} ({decision.reason_code}) {decision.note}")
 

@@ -25,8 +25,12 @@ _BY_STATE = {ItemState.RECEIVED: SalesforceStatus.PENDING, ItemState.SCANNING: S
              ItemState.RELEASED: SalesforceStatus.RELEASED}
 
 
-def status_for(state: ItemState | str, risk: Risk | str | None) -> SalesforceStatus:
-    """The label for an item's state; a file quarantined because it could not be read says so."""
+def status_for(state: ItemState | str, risk: Risk | str | None, *, links_restored: bool = True) -> SalesforceStatus:
+    """The label for an item's state; a file quarantined because it could not be read says so. A
+    released file reads "Released" only once its links are back (verified by reading them again);
+    until then the org still holds it, and says so."""
     if ItemState(state) is ItemState.QUARANTINED and risk == Risk.UNSCANNABLE:
         return SalesforceStatus.UNSCANNABLE
+    if ItemState(state) is ItemState.RELEASED and not links_restored:
+        return SalesforceStatus.QUARANTINED
     return _BY_STATE[ItemState(state)]

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from core.adapters.db import Database
 from core.clock import utcnow
 from core.domain.lifecycle import UNVERIFIED
-from core.models import IngestState, MediaItem, OutboxEntry, ServiceStatus, Verdict
+from core.domain.quarantine import QuarantineStatus
+from core.models import IngestState, MediaItem, OutboxEntry, Quarantine, ServiceStatus, Verdict
 
 
 def health(db: Database) -> dict:
@@ -23,6 +24,8 @@ def health(db: Database) -> dict:
                                 .group_by(OutboxEntry.status)).all())
         statuses = {row.name: row for row in s.execute(select(ServiceStatus)).scalars()}
         ingest = s.get(IngestState, "salesforce")
+        restore_failed = s.execute(select(func.count()).select_from(Quarantine).where(
+            Quarantine.status == QuarantineStatus.RESTORE_FAILED)).scalar_one()
     workers = {name.split(":", 1)[1]: (now - row.updated_at).total_seconds()
                for name, row in statuses.items() if name.startswith("worker:")}
     api = statuses.get("salesforce_api")
@@ -32,6 +35,7 @@ def health(db: Database) -> dict:
         "scan_rate_per_min": recent / 5.0,
         "outbox_backlog": outbox.get("pending", 0),
         "dead_letters": outbox.get("dead", 0),
+        "restore_failed": restore_failed,
         "api_used": api.data.get("used") if api else None,
         "api_limit": api.data.get("limit") if api else None,
         "last_poll_s": None if ingest is None or ingest.last_success_at is None
