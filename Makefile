@@ -8,7 +8,9 @@ PORT   ?= 8501
 # measured beside other tests (run `pytest -s tests/faults` alone for quiet figures).
 TEST_WORKERS ?= 2
 
-.PHONY: run test audit install install-dev migrate clean
+APEX   := tools/apex
+
+.PHONY: run test audit install install-dev apex-tools apex-policy migrate clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -25,8 +27,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
+# The Apex checks' npm packages (tools/apex: the Apex grammar and PMD), reinstalled only when the lock
+# file changed. Without npm they are left out and the Apex tests skip; CI installs npm and runs them.
+$(APEX)/node_modules/.installed: $(APEX)/package.json $(APEX)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(APEX) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Apex checks will be skipped (apt-get install nodejs npm)"; fi
+
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
+apex-tools: $(APEX)/node_modules/.installed
+
+# The emulator's copy of ResponseDeskPolicy.cls's constants, read through the Apex grammar.
+apex-policy: apex-tools
+	node $(APEX)/constants.mjs salesforce/force-app/main/default/classes/ResponseDeskPolicy.cls > sf_emulator/apex_policy.json
 
 migrate: install
 	$(PY) -m core migrate
@@ -34,7 +48,7 @@ migrate: install
 run: migrate
 	$(PY) -m core run --port $(PORT) --demo auto
 
-test: install-dev
+test: install-dev apex-tools
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Known vulnerabilities in the pinned dependencies (security/audit.py). Not part of `make test` or CI:
@@ -44,4 +58,4 @@ audit: install-dev
 	$(PY) -m security.audit
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis $(APEX)/node_modules

@@ -1,9 +1,9 @@
 """The acceptance file, security/accepted.toml, and how findings are reconciled with it.
 
-Shared by the bandit check (security/check.py, run by `make test`) and the dependency audit
-(security/audit.py, run by `make audit`). An entry accepts the findings it matches, and only while it
-is valid: every required field present, no unknown key, and a reason of substance. A valid entry that
-matches no finding of a subject that was examined is STALE.
+Shared by the bandit check (security/check.py, run by `make test`), PMD's Apex rules (security/apex.py,
+run by `make test`) and the dependency audit (security/audit.py, run by `make audit`). An entry accepts
+the findings it matches, and only while it is valid: every required field present, no unknown key, and a
+reason of substance. A valid entry that matches no finding of a subject that was examined is STALE.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ MIN_REASON_WORDS = 6
 _PLACEHOLDERS = {"todo", "tbd", "n/a", "na", "none", "ok", "fine", "accepted", "false positive", "wontfix", "-"}
 # kind -> (required keys, optional keys)
 FIELDS = {"bandit": ({"test", "path", "match", "reason"}, {"issue"}),
-          "dependency": ({"package", "id", "reason"}, {"version"})}
+          "dependency": ({"package", "id", "reason"}, {"version"}),
+          "pmd": ({"rule", "path", "reason"}, {"match"})}
 
 
 def canonical(name: str) -> str:
@@ -54,7 +55,7 @@ class Finding(Protocol):
 
 @dataclass
 class Acceptance:
-    kind: str  # "bandit" or "dependency"
+    kind: str  # "bandit", "dependency" or "pmd"
     number: int  # 1-based position among the entries of its kind
     fields: dict
     problems: list[str] = field(default_factory=list)
@@ -67,6 +68,8 @@ class Acceptance:
         f = self.fields
         if self.kind == "bandit":
             return f"[[bandit]] #{self.number} {f.get('test')} {f.get('path')} match={f.get('match')!r}"
+        if self.kind == "pmd":
+            return f"[[pmd]] #{self.number} {f.get('rule')} {f.get('path')} match={f.get('match')!r}"
         version = f" version={f.get('version')}" if "version" in f else ""
         return f"[[dependency]] #{self.number} {f.get('package')} id={f.get('id')}{version}"
 
@@ -111,7 +114,7 @@ def parse_acceptances(text: str, origin: str = "accepted.toml") -> tuple[list[Ac
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return [], [f"{origin}: not valid TOML ({exc})"]
-    file_problems = [f"{origin}: unknown top-level key {key!r} (use [[bandit]] or [[dependency]] tables)"
+    file_problems = [f"{origin}: unknown top-level key {key!r} (use [[bandit]], [[dependency]] or [[pmd]] tables)"
                      for key in data if key not in FIELDS]
     entries: list[Acceptance] = []
     seen: dict[tuple, int] = {}
