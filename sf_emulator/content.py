@@ -7,6 +7,7 @@ import hashlib
 import posixpath
 from typing import TYPE_CHECKING
 
+from . import apex_triggers
 from .clock import format_datetime
 from .errors import SalesforceError
 
@@ -46,8 +47,8 @@ def create_version(org: Org, values: dict, user_id: str, when: str | None = None
         "PublishStatus": "P" if values.get("FirstPublishLocationId") else "R",
     }
     now = when or format_datetime(org.now())
-    version_id = insert(org, org.schema.get("ContentVersion"), {**values, **fields, "ContentModifiedDate": now},
-                        user_id, when=now)
+    values = apex_triggers.before_version_insert(org, {**values, **fields, "ContentModifiedDate": now})
+    version_id = insert(org, org.schema.get("ContentVersion"), values, user_id, when=now)
     org.store.put_blob(version_id, data)
     if previous:
         org.store.put("ContentVersion", {**previous, "IsLatest": False, "SystemModstamp": now})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import content
+from . import apex_triggers, content
 from .clock import format_datetime
 from .errors import SalesforceError, not_found
 from .ids import looks_like_id, to_18
@@ -31,6 +31,7 @@ def create_record(org: Org, sobject: str, values: dict, user_id: str) -> str:
         return content.create_version(org, values, user_id)
     if obj.name == "ContentDocumentLink":
         content.check_new_link(org, values)
+        apex_triggers.before_link_insert(org, values, user_id)
     return insert(org, obj, values, user_id)
 
 
@@ -65,6 +66,7 @@ def update_record(org: Org, record_id: str, values: dict, user_id: str, sobject:
     changed["SystemModstamp"] = now
     if "lastmodifieddate" in obj.fields:
         changed.update(LastModifiedDate=now, LastModifiedById=user_id)
+    apex_triggers.before_update(org, obj, record, changed, user_id)
     _derive(org, obj, changed)
     org.store.put(obj.name, changed)
     org.record_effect("update", obj.name, record["Id"])
