@@ -55,6 +55,9 @@ class SalesforceSettings:
     ca_bundle: str | None = None  # a private CA (the local emulator); None = system trust store
     timeout_s: float = 30.0
     fields: SalesforceFields = SalesforceFields()
+    # The Pub/Sub API's gRPC endpoint (host:port). Salesforce's global one serves every org; the
+    # Pub/Sub API Developer Guide lists regional ones.
+    pubsub_address: str = "api.pubsub.salesforce.com:7443"
 
     def __post_init__(self):
         if self.auth not in ("jwt", "password", "client_credentials"):
@@ -91,6 +94,28 @@ class SmtpSettings:
             raise SettingsError("smtp password is a placeholder")
         if not self.starttls and (self.username or self.host not in ("localhost", "127.0.0.1", "::1")):
             raise SettingsError("smtp without STARTTLS is allowed only to a local relay and without credentials")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How the worker learns of new files. With `events` on it subscribes to RD_File_Uploaded__e through
+    the Pub/Sub API and verifies each new file as its event arrives; the poll stays as the
+    reconciliation pass that catches anything an event missed. The poll runs every `poll_fast_s`,
+    doubling up to `poll_idle_max_s` while it finds nothing new and events flow, and returns to
+    `poll_fast_s` after a find or while the subscription is down. A dropped subscription reconnects
+    after a jittered delay that doubles up to `reconnect_max_s`."""
+
+    events: bool = True
+    poll_fast_s: float = 5.0
+    poll_idle_max_s: float = 600.0
+    reconnect_max_s: float = 300.0
+    event_batch: int = 100  # num_requested: events the subscription asks for at a time
+
+    def __post_init__(self):
+        if not 0 < self.poll_fast_s <= self.poll_idle_max_s:
+            raise SettingsError("ingest poll_fast_s must be positive and at most poll_idle_max_s")
+        if self.reconnect_max_s <= 0 or not 0 < self.event_batch <= 1000:
+            raise SettingsError("ingest reconnect_max_s must be positive and event_batch between 1 and 1000")
 
 
 @dataclass(frozen=True)
@@ -155,6 +180,7 @@ class Settings:
     models_dir: Path = DEFAULT_MODELS_DIR    # detection models, each with its card
     review_sla_hours: float = 4.0
     salesforce: SalesforceSettings | None = None
+    ingest: IngestSettings = IngestSettings()
     preemptive: PreemptiveSettings = PreemptiveSettings()
     smtp: SmtpSettings | None = None
     access: AccessSettings = AccessSettings()
@@ -231,6 +257,7 @@ SALESFORCE_KEYS = {  # setting -> environment variable
     "client_secret": "SF_CLIENT_SECRET", "username": "SF_USERNAME", "password": "SF_PASSWORD",
     "security_token": "SF_SECURITY_TOKEN", "private_key_file": "SF_PRIVATE_KEY_FILE",
     "jwt_audience": "SF_JWT_AUDIENCE", "api_version": "SF_API_VERSION", "ca_bundle": "SF_CA_BUNDLE",
+    "pubsub_address": "SF_PUBSUB_ADDRESS",
 }
 
 
@@ -244,6 +271,20 @@ def _salesforce(values: dict) -> SalesforceSettings | None:
 
 def _truthy(raw: str | None, default: bool) -> bool:
     return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+INGEST_KEYS = {  # setting -> environment variable; all in the secrets file's [ingest] section
+    "poll_fast_s": "RD_POLL_FAST_S", "poll_idle_max_s": "RD_POLL_IDLE_MAX_S",
+    "reconnect_max_s": "RD_EVENTS_RECONNECT_MAX_S", "event_batch": "RD_EVENT_BATCH",
+}
+
+
+def _ingest(values: dict) -> IngestSettings:
+    typed: dict = {name: float(raw) for name, env in INGEST_KEYS.items()
+                   if (raw := _lookup(values, env, "ingest", name)) is not None}
+    if "event_batch" in typed:
+        typed["event_batch"] = int(typed["event_batch"])
+    return IngestSettings(events=_truthy(_lookup(values, "RD_INGEST_EVENTS", "ingest", "events"), True), **typed)
 
 
 SMTP_KEYS = {  # setting -> environment variable
@@ -321,6 +362,7 @@ def load_settings() -> Settings:
         models_dir=Path(_lookup(values, "RD_MODELS_DIR", "app", "models_dir") or DEFAULT_MODELS_DIR),
         review_sla_hours=float(_lookup(values, "RD_REVIEW_SLA_HOURS", "review", "sla_hours") or 4.0),
         salesforce=salesforce,
+        ingest=_ingest(values),
         smtp=_smtp(values),
         access=_access(values),
         preemptive=PreemptiveSettings(

@@ -10,6 +10,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sf_emulator", description=__doc__)
     parser.add_argument("--port", type=int, default=8443)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--pubsub-port", type=int, default=0, help="Pub/Sub API (gRPC) port (default: a free one)")
     parser.add_argument("--seed", choices=["demo", "empty"], default="demo",
                         help="org to create when the store is empty (default: demo)")
     parser.add_argument("--db", help="SQLite file to keep the org in across restarts (default: memory)")
@@ -20,11 +21,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="declare another custom object, e.g. Verification_History__c (repeatable)")
     args = parser.parse_args(argv)
     server = EmulatorServer(seed_kind=args.seed, db_path=args.db, host=args.host, port=args.port,
-                            api_limit=args.api_limit, session_ttl=args.session_ttl, state_dir=args.state_dir)
+                            api_limit=args.api_limit, session_ttl=args.session_ttl, state_dir=args.state_dir,
+                            pubsub_port=args.pubsub_port)
     for name in args.custom_object:
         server.emulator.org.define_custom_object(name)
     print(f"sf_emulator listening on {server.emulator.base_url}", flush=True)
     print(f"CA certificate: {server.emulator.ca_path}", flush=True)
+    print(f"Pub/Sub API (gRPC): {server.emulator.pubsub_address}", flush=True)
     print(f"Connected app and demo credentials: {server.state_dir / 'connected-app.json'}", flush=True)
     server.serve_forever()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -11,6 +12,9 @@ from .faults import FaultInjector
 from .org import Org
 from .requestlog import RequestLog
 from .results import QueryCursors
+
+if TYPE_CHECKING:
+    from .pubsub import PubSubServer
 
 
 @dataclass
@@ -22,6 +26,8 @@ class Emulator:
     request_log: RequestLog = field(default_factory=RequestLog)
     faults: FaultInjector = field(default_factory=FaultInjector)
     cursors: QueryCursors = field(default_factory=QueryCursors)
+    pubsub: PubSubServer | None = None  # the Pub/Sub API (gRPC, TLS with the same CA) at pubsub_address
+    pubsub_address: str = ""
 
     def http_session(self) -> requests.Session:
         """A requests session that trusts the emulator's CA. `trust_env` is off because requests lets

@@ -13,6 +13,7 @@ from datetime import datetime
 from . import crud
 from .clock import format_datetime, utc_now
 from .errors import request_limit_exceeded
+from .eventbus import EventBus
 from .ids import IdFactory, sequence_number
 from .schema import Schema
 from .sessions import SessionRegistry
@@ -28,6 +29,7 @@ class Org:
         self.lock = self.store.lock
         self.ids = IdFactory()
         self.sessions = SessionRegistry(ttl_seconds=session_ttl)
+        self.events = EventBus(self.store, clock)  # platform events, read by the Pub/Sub API
         self._effects: list[dict] | None = None
         for name in self.store.meta("custom_objects", []):
             if self.schema.get(name) is None:

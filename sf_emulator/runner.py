@@ -17,6 +17,7 @@ import uvicorn
 from .app import build_app
 from .emulator import Emulator
 from .org import Org
+from .pubsub import KEEPALIVE_S, PubSubServer
 from .seed import CONSUMER_KEY, CONSUMER_SECRET, DEMO_PASSWORD, DEMO_SECURITY_TOKEN, DOMAIN, seed
 from .store import RecordStore
 from .tls import make_signing_identity, make_tls_files
@@ -25,7 +26,7 @@ from .tls import make_signing_identity, make_tls_files
 class EmulatorServer:
     def __init__(self, *, seed_kind: str = "empty", db_path: str | None = None, host: str = "127.0.0.1",
                  port: int = 0, api_limit: int = 15000, session_ttl: float = 7200, state_dir: str | None = None,
-                 fault_seed: int = 0):
+                 fault_seed: int = 0, pubsub_port: int = 0, pubsub_keepalive_s: float = KEEPALIVE_S):
         self._own_state_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="sf_emulator-"))
         org = Org(RecordStore(db_path), api_limit=api_limit, session_ttl=session_ttl)
@@ -41,6 +42,10 @@ class EmulatorServer:
         base_url = f"https://{host}:{self.socket.getsockname()[1]}"
         self.emulator = Emulator(org, base_url=base_url, ca_path=self.tls.ca_path)
         self.emulator.faults.reseed(fault_seed)
+        self.pubsub = PubSubServer(self.emulator, cert_pem=self.tls.cert_path.read_bytes(),
+                                   key_pem=self.tls.key_path.read_bytes(), host=host, port=pubsub_port,
+                                   keepalive_s=pubsub_keepalive_s)
+        self.emulator.pubsub, self.emulator.pubsub_address = self.pubsub, self.pubsub.address
         self._register_demo_jwt_key()
         config = uvicorn.Config(build_app(self.emulator), ssl_keyfile=str(self.tls.key_path),
                                 ssl_certfile=str(self.tls.cert_path), lifespan="off", access_log=False,
@@ -63,9 +68,11 @@ class EmulatorServer:
             "login_url": self.emulator.base_url, "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,
             "jwt_private_key_path": str(key_path), "integration_username": f"integration@{DOMAIN}",
             "password": DEMO_PASSWORD, "security_token": DEMO_SECURITY_TOKEN, "ca_path": str(self.tls.ca_path),
+            "pubsub_address": self.emulator.pubsub_address,
         }, indent=2))
 
     def start(self, timeout: float = 15.0) -> Emulator:
+        self.pubsub.start()
         self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
                                         name="sf-emulator", daemon=True)
         self._thread.start()
@@ -77,6 +84,7 @@ class EmulatorServer:
         return self.emulator
 
     def serve_forever(self) -> None:
+        self.pubsub.start()
         self.server.run(sockets=[self.socket])
 
     def stop(self) -> None:
@@ -84,6 +92,7 @@ class EmulatorServer:
         self.server.should_exit = self.server.force_exit = True
         if self._thread:
             self._thread.join(timeout=10)
+        self.pubsub.stop()
         self.socket.close()
         self.emulator.org.store.close()
         if self._own_state_dir:
@@ -92,10 +101,12 @@ class EmulatorServer:
 
 @contextmanager
 def run_emulator(seed: str = "empty", *, db_path: str | None = None, api_limit: int = 15000,
-                 session_ttl: float = 7200, fault_seed: int = 0, state_dir: str | None = None) -> Iterator[Emulator]:
-    """`with run_emulator(seed="empty") as emu:` serves HTTPS on a free port until the block ends."""
+                 session_ttl: float = 7200, fault_seed: int = 0, state_dir: str | None = None,
+                 pubsub_keepalive_s: float = KEEPALIVE_S) -> Iterator[Emulator]:
+    """`with run_emulator(seed="empty") as emu:` serves HTTPS and the Pub/Sub API on free ports until the
+    block ends."""
     server = EmulatorServer(seed_kind=seed, db_path=db_path, api_limit=api_limit, session_ttl=session_ttl,
-                            fault_seed=fault_seed, state_dir=state_dir)
+                            fault_seed=fault_seed, state_dir=state_dir, pubsub_keepalive_s=pubsub_keepalive_s)
     emulator = server.start()
     try:
         yield emulator

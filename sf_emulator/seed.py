@@ -35,6 +35,7 @@ def seed(org: Org, kind: str, *, rng_seed: int = 20261129) -> None:
     with org.store.transaction():
         seed_empty(org)
         if kind == "demo":
+            org.events.deploy_upload_trigger()  # the demo org has the shipped metadata deployed
             seed_demo(org, random.Random(rng_seed))
 
 

@@ -8,7 +8,8 @@ INTEGRATION_USER = f"integration@{DOMAIN}"
 
 
 def settings_for(emu, auth: str = "jwt", **overrides) -> SalesforceSettings:
-    common = dict(login_url=emu.base_url, client_id=CONSUMER_KEY, ca_bundle=str(emu.ca_path), timeout_s=10)
+    common = dict(login_url=emu.base_url, client_id=CONSUMER_KEY, ca_bundle=str(emu.ca_path), timeout_s=10,
+                  pubsub_address=emu.pubsub_address)
     if auth == "jwt":
         common.update(username=INTEGRATION_USER, private_key_file=str(emu.jwt_private_key_path))
     elif auth == "password":
@@ -21,7 +22,9 @@ def settings_for(emu, auth: str = "jwt", **overrides) -> SalesforceSettings:
 
 
 def deploy_metadata(emu) -> None:
-    """What an admin does once with salesforce/: the verification history object exists."""
+    """What an admin does once with salesforce/: the verification history object exists, and the upload
+    trigger publishes RD_File_Uploaded__e."""
     from core.settings import SalesforceFields
 
     emu.org.define_custom_object(SalesforceFields().history_object)
+    emu.org.events.deploy_upload_trigger()

@@ -1,5 +1,6 @@
 """The worker's own bookkeeping (not domain state, so not audited): heartbeats and API usage for the
-Live page, and the ingest watermark. Every change to items, quarantines and messages is a command's."""
+Live page, the ingest watermark and the event subscription's replay position. Every change to items,
+quarantines and messages is a command's."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,3 +35,28 @@ def save_watermark(db: Database, source: str, at: datetime | None, last_id: str 
             state.last_success_at = now
         s.add(state)
         s.commit()
+
+
+REPLAY_ID_BYTES = 16  # kept as hex in watermark_id: 32 characters
+
+
+def _replay_source(topic: str) -> str:
+    return f"pubsub:{topic}"
+
+
+def replay_position(db: Database, topic: str) -> bytes | None:
+    """The replay id of the last event of `topic` the worker has handled, or None: where a new
+    subscription resumes, so events published while the worker was away are not lost."""
+    state = watermark(db, _replay_source(topic))
+    return bytes.fromhex(state.watermark_id) if state.watermark_id else None
+
+
+def save_replay_position(db: Database, topic: str, replay_id: bytes, at: datetime) -> None:
+    if not 0 < len(replay_id) <= REPLAY_ID_BYTES:
+        raise ValueError(f"a replay id of {len(replay_id)} bytes does not fit ({REPLAY_ID_BYTES} at most)")
+    save_watermark(db, _replay_source(topic), at, replay_id.hex(), None)
+
+
+def note_subscription(db: Database, topic: str, error: str | None) -> None:
+    """How the subscription is going: `error` says why it is down, None that it is up."""
+    save_watermark(db, _replay_source(topic), None, None, error)

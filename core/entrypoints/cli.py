@@ -196,21 +196,24 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_worker(args) -> int:
+    import dataclasses
     import logging
 
     from core.bootstrap import get_app
     from core.entrypoints.worker import Worker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = WorkerOptions(metrics_port=args.metrics_port or None, poll_interval_s=args.poll_interval,
-                            lease_s=args.lease_seconds)
+    app = get_app()
+    ingest = app.settings.ingest
+    if args.poll_interval:
+        ingest = dataclasses.replace(ingest, poll_fast_s=args.poll_interval)
+    options = WorkerOptions(metrics_port=args.metrics_port or None, ingest=ingest, lease_s=args.lease_seconds)
     if args.name:
         options.name = args.name
     if args.scan_threads:
         options.scan_threads = args.scan_threads
     from core.commands.users import sync_demo_accounts
 
-    app = get_app()
     sync_demo_accounts(app.db, app.uow, demo_mode=app.settings.demo_mode)
     Worker(app, options).run_forever()
     return 0
@@ -322,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the ingest, scan and relay loops until SIGTERM or Ctrl-C")
     worker.add_argument("--name", help="worker name in heartbeats and leases (default host-pid)")
     worker.add_argument("--scan-threads", type=int, help="scanners (default: one per core)")
-    worker.add_argument("--poll-interval", type=float, default=5.0, help="seconds between Salesforce polls")
+    worker.add_argument("--poll-interval", type=float, default=None,
+                        help="seconds between reconciliation polls while busy (default: [ingest] poll_fast_s, 5)")
     worker.add_argument("--metrics-port", type=int, default=9464, help="Prometheus /metrics port (0: none)")
     worker.add_argument("--lease-seconds", type=float, default=300.0,
                         help="scan and outbox lease; a stopped worker's work is taken over after it")

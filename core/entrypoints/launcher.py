@@ -48,7 +48,7 @@ def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
     wait_until_up(f"{app['login_url']}/__emulator/health", verify=app["ca_path"])
     env.update({"SF_LOGIN_URL": app["login_url"], "SF_AUTH": "jwt", "SF_CLIENT_ID": app["consumer_key"],
                 "SF_USERNAME": app["integration_username"], "SF_PRIVATE_KEY_FILE": app["jwt_private_key_path"],
-                "SF_CA_BUNDLE": app["ca_path"], "RD_DEMO": "true"})
+                "SF_CA_BUNDLE": app["ca_path"], "SF_PUBSUB_ADDRESS": app["pubsub_address"], "RD_DEMO": "true"})
     return proc, app
 
 

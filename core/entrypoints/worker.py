@@ -1,6 +1,8 @@
 """`python -m core worker`: ingest, scan and relay loops over one database.
 
-- ingest polls Salesforce (when an org is configured) and registers new files;
+- ingest (when an org is configured) subscribes to the org's upload events through the Pub/Sub API and
+  registers each new file as its event arrives; a reconciliation poll catches anything an event
+  missed, backing off while it finds nothing and events flow;
 - scan runs one thread per core, each driving its own sandboxed engine child process (the
   process pool), claiming items under a lease that another worker takes over when it expires;
 - relay performs outbox effects on Salesforce with backoff, parking dead letters.
@@ -23,10 +25,13 @@ from core.adapters.salesforce.gateway import is_transient
 from core.bootstrap import App
 from core.domain.errors import LeaseLost
 from core.domain.outbox import RetryPolicy
+from core.domain.polling import PollCadence
 from core.loops import ingest, scanning
+from core.loops.events import FileEvents
 from core.loops.mail_relay import mail_relay_for
 from core.loops.salesforce_relay import SalesforceRelay
 from core.queries.health import health, prometheus
+from core.settings import IngestSettings
 
 log = logging.getLogger("responsedesk.worker")
 
@@ -35,7 +40,7 @@ log = logging.getLogger("responsedesk.worker")
 class WorkerOptions:
     name: str = f"{socket.gethostname()}-{os.getpid()}"
     scan_threads: int = max(1, os.cpu_count() or 1)
-    poll_interval_s: float = 5.0
+    ingest: IngestSettings | None = None  # None: the settings' [ingest]
     relay_interval_s: float = 1.0
     idle_sleep_s: float = 0.5
     metrics_port: int | None = None
@@ -47,7 +52,10 @@ class WorkerOptions:
 class Worker:
     def __init__(self, app: App, options: WorkerOptions | None = None):
         self.app, self.options = app, options or WorkerOptions()
+        self.ingest = self.options.ingest or app.settings.ingest
         self.stop = threading.Event()
+        self._poll_now = threading.Event()  # wakes the reconciliation poll (the subscription dropped, a stop)
+        self.events: FileEvents | None = None
         self.counters = {"scanned": 0, "polls": 0, "relayed": 0, "errors": 0}
         self._threads: list[threading.Thread] = []
         self._metrics: ThreadingHTTPServer | None = None
@@ -55,21 +63,37 @@ class Worker:
     # -- loops -------------------------------------------------------------------------------
     def _every(self, interval: float, step, name: str) -> None:
         while not self.stop.is_set():
-            try:
-                step()
-            except Exception as error:
-                self.counters["errors"] += 1
-                if is_transient(error):  # the org is busy or unreachable: expected, retried
-                    log.warning("%s: %s: %s; retrying", name, type(error).__name__, str(error)[:200])
-                else:
-                    log.exception("%s loop step failed; it will run again", name)
+            self._attempt(step, name)
             self.stop.wait(interval)
 
-    def _ingest_step(self, gw) -> None:
-        ingest.poll(self.app, gw)
+    def _attempt(self, step, name: str):
+        """Run one step of a loop; a failure is logged and counted, and None returned."""
+        try:
+            return step()
+        except Exception as error:
+            self.counters["errors"] += 1
+            if is_transient(error):  # the org is busy or unreachable: expected, retried
+                log.warning("%s: %s: %s; retrying", name, type(error).__name__, str(error)[:200])
+            else:
+                log.exception("%s loop step failed; it will run again", name)
+            return None
+
+    def _reconcile(self, gw) -> None:
+        """The poll: at the fast interval until events flow and it finds nothing new, then backing off."""
+        cadence = PollCadence(self.ingest.poll_fast_s, self.ingest.poll_idle_max_s)
+        while not self.stop.is_set():
+            self._poll_now.clear()
+            report = self._attempt(lambda: self._ingest_step(gw), "ingest")
+            flowing = self.events is not None and self.events.flowing.is_set()
+            self._poll_now.wait(cadence.after_poll(found_new=report is None or bool(report.registered),
+                                                   events_flowing=flowing))
+
+    def _ingest_step(self, gw) -> ingest.IngestReport:
+        report = ingest.poll(self.app, gw)
         self.counters["polls"] += 1
         if gw.usage is not None:
             worker_state.publish(self.app.db, "salesforce_api", {"used": gw.usage.used, "limit": gw.usage.limit})
+        return report
 
     def _scan_thread(self, index: int) -> None:
         owner = f"{self.options.name}/{index}"
@@ -96,13 +120,18 @@ class Worker:
         return bool(claimed)
 
     def _heartbeat(self) -> None:
-        worker_state.publish(self.app.db, f"worker:{self.options.name}", {"pid": os.getpid(), **self.counters})
+        event_files = self.events.registered if self.events else 0
+        worker_state.publish(self.app.db, f"worker:{self.options.name}",
+                             {"pid": os.getpid(), **self.counters, "event_files": event_files})
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
         gw = self.app.salesforce()
         if gw is not None:
-            self._spawn("ingest", self._every, self.options.poll_interval_s, lambda: self._ingest_step(gw), "ingest")
+            if self.ingest.events:  # its own gateway: a requests.Session is not shared across threads
+                self.events = FileEvents(self.app, self.app.salesforce(), stop=self.stop, on_down=self._poll_now.set)
+                self._spawn("events", self.events.run)
+            self._spawn("ingest", self._reconcile, gw)
             relay_gw = self.app.salesforce()  # its own session: requests.Session is not shared across threads
             relay = SalesforceRelay(self.app, relay_gw, owner=self.options.name, dashboard_url=self.options.dashboard_url,
                           lease=timedelta(seconds=self.options.lease_s), policy=self.options.retry)
@@ -145,6 +174,9 @@ class Worker:
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self.stop.set()
+        self._poll_now.set()
+        if self.events is not None:
+            self.events.interrupt()
         if self._metrics is not None:
             self._metrics.shutdown()
         deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ from core.adapters import worker_state
 from core.adapters.app_settings import thresholds
 from core.adapters.media import StoredFile
 from core.adapters.salesforce import content
-from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime, soql_id
+from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime, soql_ids
 from core.clock import utcnow
 from core.commands import items
 from core.domain.lifecycle import UNVERIFIED
@@ -123,19 +123,34 @@ def hold_under_pressure(app: App, gw: SalesforceGateway | None, item_ids: list[i
                for i in targets)
 
 
+def register_versions(app: App, gw: SalesforceGateway, version_ids: list[str]) -> IngestReport:
+    """Fetch and register these ContentVersions now (their upload events, the verification API), with
+    one query for the versions and one for their links; idempotent. A version the org no longer has
+    (or does not show) is left out."""
+    report = IngestReport(seen=len(version_ids))
+    fresh = sorted(set(version_ids) - _held(app, version_ids))
+    report.already_held = len(version_ids) - len(fresh)
+    if not fresh:
+        return report
+    rows = list(gw.query(f"SELECT {', '.join(content.VERSION_FIELDS)} FROM ContentVersion "
+                         f"WHERE Id IN {soql_ids(fresh)}"))
+    links = content.links_of(gw, sorted({r["ContentDocumentId"] for r in rows})) if rows else {}
+    for row in rows:
+        item_id, too_large = _register(app, gw, row, links.get(row["ContentDocumentId"], []), gw.org_base)
+        report.registered.append(item_id)
+        report.too_large += too_large
+    return report
+
+
 def register_version(app: App, gw: SalesforceGateway, version_id: str) -> int:
     """Fetch and register one ContentVersion now (the verification API); idempotent."""
-    held = _held(app, [version_id])
-    if held:
-        with app.db.reader() as s:
-            return s.execute(select(MediaItem.id).where(MediaItem.source == SOURCE,
-                                                        MediaItem.external_id == version_id)).scalar_one()
-    rows = list(gw.query(f"SELECT {', '.join(content.VERSION_FIELDS)} FROM ContentVersion "
-                         f"WHERE Id = {soql_id(version_id)}"))
-    if not rows:
+    register_versions(app, gw, [version_id])
+    with app.db.reader() as s:
+        item_id = s.execute(select(MediaItem.id).where(MediaItem.source == SOURCE,
+                                                       MediaItem.external_id == version_id)).scalar_one_or_none()
+    if item_id is None:
         raise LookupError(f"no ContentVersion {version_id} in the org")
-    links = content.links_of(gw, [rows[0]["ContentDocumentId"]])
-    return _register(app, gw, rows[0], links[rows[0]["ContentDocumentId"]], gw.org_base)[0]
+    return item_id
 
 
 def poll(app: App, gw: SalesforceGateway, *, overlap: timedelta = timedelta(seconds=120),

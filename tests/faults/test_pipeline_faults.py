@@ -16,7 +16,7 @@ from core.domain.roles import Actor, Role
 from core.domain.thresholds import Thresholds
 from core.entrypoints.worker import Worker, WorkerOptions
 from core.models import AuditEvent, MediaItem, OutboxEntry, Quarantine
-from core.settings import PreemptiveSettings
+from core.settings import IngestSettings, PreemptiveSettings
 from core.verification.hostile import hostile_samples
 from tests.conftest import enroll, make_settings
 from tests.faults.pipeline import finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
@@ -48,7 +48,7 @@ def test_a_flaky_org_gets_every_effect_exactly_once(tmp_path, emu):
     emu.faults.unavailable(times=None, probability=0.10)
     emu.faults.slow(delay_ms=1500, times=None, probability=0.10)  # longer than the client's timeout
     emu.faults.expire_session(after=40)
-    worker = Worker(app, WorkerOptions(name="flaky", scan_threads=2, poll_interval_s=0.3, lease_s=5,
+    worker = Worker(app, WorkerOptions(name="flaky", scan_threads=2, ingest=IngestSettings(poll_fast_s=0.3), lease_s=5,
                                        retry=RetryPolicy(max_attempts=30, base_s=0.2, cap_s=3)))
     worker.start()
     try:
@@ -80,7 +80,7 @@ def test_a_burst_of_5000_uploads_is_verified_with_preemptive_holds(tmp_path, emu
     versions = [emu.upload_file(username=f"kyc.sam@{DOMAIN}", record_id=kyc[i % 5] if i % 5 == 0 else account,
                                 path_on_client=f"b{i}.jpg", data=small_jpeg(i)) for i in range(files)]
     # One scanner against a fast ingest: the backlog grows, as it does in a real burst.
-    worker = Worker(app, WorkerOptions(name="burst", scan_threads=1, poll_interval_s=0.5))
+    worker = Worker(app, WorkerOptions(name="burst", scan_threads=1, ingest=IngestSettings(poll_fast_s=0.5)))
     ages, started = [], time.monotonic()
     worker.start()
     try:

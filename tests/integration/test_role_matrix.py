@@ -398,6 +398,7 @@ NO_ACTOR: dict[str, str] = {
     "ingest.poll": "worker only: acts as the system",
     "ingest.pressure": "worker only: reads queue health",
     "ingest.register_version": "worker and verification API: acts as the system",
+    "ingest.register_versions": "worker (upload events) and verification API: acts as the system",
     "mail_relay.mail_relay_for": "builds the relay, which acts as the system",
     "outbox.claim": "relay bookkeeping: acts as the system",
     "salesforce_sync.case": "outbox rows inside the caller's unit of work; the caller checked permission",

@@ -11,6 +11,7 @@ from core.entrypoints.worker import Worker, WorkerOptions
 from core.localnet import free_port
 from core.models import MediaItem, OutboxEntry
 from core.queries.health import health
+from core.settings import IngestSettings
 from core.verification.corpus import genuine_photo, metadata_samples
 from tests.conftest import make_settings
 from tests.sf import DOMAIN, settings_for
@@ -36,7 +37,7 @@ def test_worker_verifies_every_upload_and_writes_back(tmp_path, emu):
                                 path_on_client=f"f{n}.png" if data.startswith(b"\x89PNG") else f"f{n}.jpg",
                                 data=data) for n, data in enumerate(files)]
     port = free_port()
-    worker = Worker(app, WorkerOptions(name="w-test", scan_threads=2, poll_interval_s=0.5, metrics_port=port))
+    worker = Worker(app, WorkerOptions(name="w-test", scan_threads=2, ingest=IngestSettings(poll_fast_s=0.5), metrics_port=port))
     worker.start()
     try:
         def done():

@@ -24,9 +24,16 @@ class Token:
     access_token: str
     instance_url: str
     issued_at: float
+    identity_url: str = ""  # https://login.../id/<org id>/<user id>
 
     def __repr__(self) -> str:  # never print the bearer token
         return f"Token(instance_url={self.instance_url!r}, issued_at={self.issued_at})"
+
+    @property
+    def org_id(self) -> str:
+        """The org's id, from the identity URL the token response carries (the Pub/Sub API's tenantid)."""
+        parts = self.identity_url.rstrip("/").split("/")
+        return parts[-2] if len(parts) >= 2 and parts[-3:-2] == ["id"] else ""
 
 
 def jwt_audience(cfg: SalesforceSettings) -> str:
@@ -68,4 +75,4 @@ def fetch_token(cfg: SalesforceSettings, http: requests.Session) -> Token:
         error = body.get("error", f"HTTP {response.status_code}")
         raise SalesforceAuthError(f"Salesforce sign-in ({cfg.auth}) refused: {error}: "
                                   f"{body.get('error_description', '')}".strip())
-    return Token(body["access_token"], body["instance_url"], time.time())
+    return Token(body["access_token"], body["instance_url"], time.time(), body.get("id", ""))

@@ -22,7 +22,7 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
-from core.adapters.salesforce.auth import fetch_token
+from core.adapters.salesforce.auth import Token, fetch_token
 from core.settings import SalesforceSettings
 
 T = TypeVar("T")
@@ -91,17 +91,26 @@ class SalesforceGateway:
             self.http.verify = cfg.ca_bundle
             self.http.trust_env = False
         self._sf: Salesforce | None = None
+        self._token: Token | None = None
         self.usage: ApiUsage | None = None
         self.sign_ins = 0
 
     # -- session -----------------------------------------------------------------------------
     def _client(self) -> Salesforce:
         if self._sf is None:
-            token = fetch_token(self.cfg, self.http)
+            token = self._token = fetch_token(self.cfg, self.http)
             self.sign_ins += 1
             self._sf = Salesforce(instance_url=token.instance_url, session_id=token.access_token,
                                   version=self.cfg.api_version, session=self.http)
         return self._sf
+
+    def session(self, *, renew: bool = False) -> Token:
+        """The signed-in session (signing in when there is none, or again when `renew`), for the Pub/Sub
+        API, which takes the same access token as metadata."""
+        if renew:
+            self._sf = None
+        self._client()
+        return self._token  # set by the sign-in in _client()
 
     def _call(self, fn: Callable[[Salesforce], T]) -> T:
         """Run one API call; an expired session signs in again and the call is retried once."""
