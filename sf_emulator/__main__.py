@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from .metadata import METADATA_DIR
 from .runner import EmulatorServer
 
 
@@ -17,14 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-dir", help="where the CA, server certificate and demo JWT key are written")
     parser.add_argument("--api-limit", type=int, default=15000, help="daily API request limit")
     parser.add_argument("--session-ttl", type=float, default=7200, help="session lifetime in seconds")
-    parser.add_argument("--custom-object", action="append", default=[],
-                        help="declare another custom object, e.g. Verification_History__c (repeatable)")
+    parser.add_argument("--metadata", default=str(METADATA_DIR),
+                        help="SFDX source folder deployed to the org (default: the project's salesforce/)")
     args = parser.parse_args(argv)
     server = EmulatorServer(seed_kind=args.seed, db_path=args.db, host=args.host, port=args.port,
                             api_limit=args.api_limit, session_ttl=args.session_ttl, state_dir=args.state_dir,
-                            pubsub_port=args.pubsub_port)
-    for name in args.custom_object:
-        server.emulator.org.define_custom_object(name)
+                            pubsub_port=args.pubsub_port, metadata=Path(args.metadata))
     print(f"sf_emulator listening on {server.emulator.base_url}", flush=True)
     print(f"CA certificate: {server.emulator.ca_path}", flush=True)
     print(f"Pub/Sub API (gRPC): {server.emulator.pubsub_address}", flush=True)

@@ -9,7 +9,7 @@ from . import crud
 from .errors import SalesforceError, not_found
 from .ids import looks_like_id
 from .results import batch_size, record_body
-from .web import api_version, emulator, in_org, json_body, session_user, sf_json
+from .web import access_of, api_version, emulator, in_org, json_body, sf_json
 
 _CHUNK = 64 * 1024
 
@@ -28,7 +28,8 @@ async def query(request: Request) -> Response:
     batch = batch_size(request.headers.get("sforce-query-options"))
     include_deleted = request.url.path.rstrip("/").endswith("queryAll")
     result = in_org(request, lambda: emu.cursors.execute(
-        emu.org, text, include_deleted=include_deleted, version=api_version(request), batch=batch))
+        emu.org, text, include_deleted=include_deleted, version=api_version(request), batch=batch,
+        access=access_of(request)))
     return sf_json(result)
 
 
@@ -43,64 +44,64 @@ async def create(request: Request) -> Response:
     if not isinstance(body, dict):
         raise SalesforceError(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from input")
     org, sobject = emulator(request).org, request.path_params["sobject"]
-    record_id = in_org(request, lambda: org.create(sobject, body, user_id=session_user(request)))
+    record_id = in_org(request, lambda: org.create(sobject, body, access=access_of(request)))
     return sf_json({"id": record_id, "success": True, "errors": []}, 201)
 
 
 async def record(request: Request) -> Response:
     org, sobject, record_id = emulator(request).org, request.path_params["sobject"], request.path_params["record_id"]
+    access = access_of(request)
     if request.method == "GET":
         if record_id == "describe":
-            return sf_json(describe(org, sobject))
-        found = in_org(request, lambda: crud.live_record(org, record_id, sobject))
+            return sf_json(describe(org, sobject, access))
+        found = in_org(request, lambda: crud.readable_record(org, record_id, sobject, access))
         fields = request.query_params.get("fields")
-        return sf_json(record_body(org, found, api_version(request), fields.split(",") if fields else None))
+        return sf_json(record_body(org, found, api_version(request), access, fields.split(",") if fields else None))
     if request.method == "PATCH":
         body = await json_body(request)
-        in_org(request, lambda: org.update(_typed_id(org, sobject, record_id), body, user_id=session_user(request)))
+        in_org(request, lambda: org.update(_typed_id(org, sobject, record_id), body, access=access))
         return Response(status_code=204)
-    in_org(request, lambda: org.delete(_typed_id(org, sobject, record_id), user_id=session_user(request)))
+    in_org(request, lambda: org.delete(_typed_id(org, sobject, record_id), access=access))
     return Response(status_code=204)
 
 
 async def record_part(request: Request) -> Response:
     """`/sobjects/{type}/{id}/{blobField}` downloads a blob; `/sobjects/{type}/{extField}/{value}` reads or
     upserts by external id."""
-    org, sobject = emulator(request).org, request.path_params["sobject"]
+    org, sobject, access = emulator(request).org, request.path_params["sobject"], access_of(request)
     first, second = request.path_params["first"], request.path_params["second"]
-    obj = crud.object_def(org, sobject)
+    obj = crud.object_def(org, sobject, access)
     blob_field = obj.field(second)
     if looks_like_id(first) and blob_field is not None and blob_field.type == "base64":
         if request.method != "GET":
             raise SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. "
                                   "Allowed are GET,HEAD")
-        found = in_org(request, lambda: crud.live_record(org, first, sobject))
+        found = in_org(request, lambda: crud.readable_record(org, first, sobject, access))
         data = emulator(request).org.store.blob(found["Id"]) or b""
         chunks = (data[i:i + _CHUNK] for i in range(0, len(data), _CHUNK))
         return StreamingResponse(chunks, media_type="application/octet-stream")
     if request.method == "GET":
-        found = in_org(request, lambda: _by_external_id(org, obj.name, first, second))
-        return sf_json(record_body(org, found, api_version(request)))
+        found = in_org(request, lambda: _by_external_id(org, obj.name, first, second, access))
+        return sf_json(record_body(org, found, api_version(request), access))
     if request.method == "PATCH":
         body = await json_body(request)
-        record_id, created = in_org(request, lambda: org.upsert(obj.name, first, second, body,
-                                                                user_id=session_user(request)))
+        record_id, created = in_org(request, lambda: org.upsert(obj.name, first, second, body, access=access))
         return sf_json({"id": record_id, "success": True, "errors": [], "created": created}, 201 if created else 200)
-    found = in_org(request, lambda: _by_external_id(org, obj.name, first, second))
-    in_org(request, lambda: org.delete(found["Id"], user_id=session_user(request)))
+    found = in_org(request, lambda: _by_external_id(org, obj.name, first, second, access))
+    in_org(request, lambda: org.delete(found["Id"], access=access))
     return Response(status_code=204)
 
 
 async def sobject_info(request: Request) -> Response:
-    info = describe(emulator(request).org, request.path_params["sobject"])
+    info = describe(emulator(request).org, request.path_params["sobject"], access_of(request))
     return sf_json({"objectDescribe": {k: v for k, v in info.items() if k != "fields"}, "recentItems": []})
 
 
 async def global_describe(request: Request) -> Response:
-    org = emulator(request).org
+    org, access = emulator(request).org, access_of(request)
+    names = [n for n in org.schema.names() if access.can(org.schema.get(n), "read")]
     return sf_json({"encoding": "UTF-8", "maxBatchSize": 200,
-                    "sobjects": [{k: v for k, v in describe(org, n).items() if k != "fields"}
-                                 for n in org.schema.names()]})
+                    "sobjects": [{k: v for k, v in describe(org, n, access).items() if k != "fields"} for n in names]})
 
 
 async def limits(request: Request) -> Response:
@@ -110,24 +111,33 @@ async def limits(request: Request) -> Response:
                     "FileStorageMB": {"Max": 10240, "Remaining": 10240}})
 
 
-def describe(org, sobject: str) -> dict:
-    obj = crud.object_def(org, sobject)
-    custom = {k for r in org.store.of_type(obj.name) for k in r if k.endswith("__c")}
-    fields = [{"name": f.name, "type": f.type, "createable": f.createable, "updateable": f.updateable,
-               "nillable": not f.required, "custom": False} for f in obj.fields.values()]
-    fields += [{"name": name, "type": "string", "createable": True, "updateable": True, "nillable": True,
-                "custom": True} for name in sorted(custom)]
-    return {"name": obj.name, "label": obj.name.replace("__c", "").replace("_", " "), "keyPrefix": obj.key_prefix,
-            "custom": obj.custom, "createable": True, "updateable": True, "deletable": True, "queryable": True,
-            "fields": fields}
+def describe(org, sobject: str, access) -> dict:
+    """The object as the caller sees it: only the fields its field-level security shows, createable and
+    updateable only where it may write them (REST API Developer Guide, "sObject Describe")."""
+    obj = crud.object_def(org, sobject, access)
+    fields = [_describe_field(obj, f, access) for f in obj.fields.values() if access.sees_field(obj, f)]
+    return {"name": obj.name, "label": obj.label, "keyPrefix": obj.key_prefix, "custom": obj.custom,
+            "createable": access.can(obj, "create"), "updateable": access.can(obj, "edit"),
+            "deletable": access.can(obj, "delete"), "queryable": True, "fields": fields}
+
+
+def _describe_field(obj, fdef, access) -> dict:
+    writable = access.edits_field(obj, fdef)
+    return {"name": fdef.name, "label": fdef.label, "type": fdef.type, "length": fdef.length or 0,
+            "precision": fdef.precision or 0, "scale": fdef.scale or 0, "custom": fdef.custom,
+            "createable": fdef.createable and writable, "updateable": fdef.updateable and writable,
+            "nillable": not fdef.required, "externalId": fdef.external_id, "unique": fdef.unique,
+            "restrictedPicklist": fdef.restricted_values is not None,
+            "picklistValues": [{"value": v, "label": v, "active": True} for v in fdef.restricted_values or ()],
+            "referenceTo": [fdef.reference_to] if fdef.reference_to else []}
 
 
 def _typed_id(org, sobject: str, record_id: str) -> str:
     return crud.live_record(org, record_id, sobject)["Id"]
 
 
-def _by_external_id(org, sobject: str, field: str, value: str) -> dict:
-    found = [r for r in org.records(sobject) if str(crud.field_value(r, field)) == value]
+def _by_external_id(org, sobject: str, field: str, value: str, access) -> dict:
+    found = [r for r in org.records(sobject) if str(crud.field_value(r, field)) == value and access.reads(r)]
     if not found:
         raise not_found()
     if len(found) > 1:

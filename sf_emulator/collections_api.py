@@ -8,8 +8,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import crud
-from .errors import SalesforceError, rolled_back
-from .web import emulator, in_org, json_body, session_user, sf_json
+from .errors import RequestError, SalesforceError, rolled_back
+from .web import access_of, emulator, in_org, json_body, sf_json
 
 MAX_RECORDS = 200
 
@@ -20,13 +20,13 @@ class _RollBack(Exception):
 
 async def create_many(request: Request) -> Response:
     records, all_or_none = await _records(request)
-    user = session_user(request)
+    access = access_of(request)
 
     def create_one(item: dict) -> dict:
         sobject = _type_of(item)
         if any(k.lower() == "id" for k in item):
             raise SalesforceError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-        return {"id": crud.create_record(emulator(request).org, sobject, _fields(item), user),
+        return {"id": crud.create_record(emulator(request).org, sobject, _fields(item), access),
                 "success": True, "errors": []}
 
     return sf_json(_each(request, records, create_one, all_or_none))
@@ -34,14 +34,14 @@ async def create_many(request: Request) -> Response:
 
 async def update_many(request: Request) -> Response:
     records, all_or_none = await _records(request)
-    user = session_user(request)
+    access = access_of(request)
 
     def update_one(item: dict) -> dict:
         record_id = _item_id(item)
         if not record_id:
             raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
         values = {k: v for k, v in _fields(item).items() if k.lower() != "id"}
-        crud.update_record(emulator(request).org, record_id, values, user, _type_of(item))
+        crud.update_record(emulator(request).org, record_id, values, access, _type_of(item))
         return {"id": crud.live_record(emulator(request).org, record_id)["Id"], "success": True, "errors": []}
 
     return sf_json(_each(request, records, update_one, all_or_none, id_key="id"))
@@ -50,8 +50,8 @@ async def update_many(request: Request) -> Response:
 async def upsert_many(request: Request) -> Response:
     records, all_or_none = await _records(request)
     sobject, field = request.path_params["sobject"], request.path_params["field"]
-    crud.object_def(emulator(request).org, sobject)
-    user = session_user(request)
+    crud.object_def(emulator(request).org, sobject, access_of(request))
+    access = access_of(request)
 
     def upsert_one(item: dict) -> dict:
         if _type_of(item).lower() != sobject.lower():
@@ -60,7 +60,7 @@ async def upsert_many(request: Request) -> Response:
         key = next((k for k in values if k.lower() == field.lower()), None)
         if key is None or values[key] in (None, ""):
             raise SalesforceError(400, "MISSING_ARGUMENT", f"{field} not specified", [field])
-        record_id, created = crud.upsert_record(emulator(request).org, sobject, field, values[key], values, user)
+        record_id, created = crud.upsert_record(emulator(request).org, sobject, field, values[key], values, access)
         return {"id": record_id, "success": True, "errors": [], "created": created}
 
     return sf_json(_each(request, records, upsert_one, all_or_none))
@@ -72,11 +72,11 @@ async def delete_many(request: Request) -> Response:
     if not ids:
         raise SalesforceError(400, "MISSING_ARGUMENT", "ids parameter is required")
     _check_size(ids)
-    user = session_user(request)
+    access = access_of(request)
 
     def delete_one(record_id: str) -> dict:
         found = crud.live_record(emulator(request).org, record_id)
-        crud.delete_record(emulator(request).org, found["Id"], user)
+        crud.delete_record(emulator(request).org, found["Id"], access)
         return {"id": found["Id"], "success": True, "errors": []}
 
     return sf_json(_each(request, ids, delete_one, all_or_none, id_key=None, ids=ids))
@@ -94,6 +94,11 @@ def _each(request: Request, items: list, action: Callable[[object], dict], all_o
                 try:
                     with store.transaction():
                         results.append(action(item))
+                except RequestError:
+                    # The request is not well formed: 400 for the whole call, nothing saved (REST API Developer
+                    # Guide, "Update Records Using sObject Collections",
+                    # https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-update.html).
+                    raise
                 except SalesforceError as error:
                     failed = {"success": False, "errors": [error.record_error()]}
                     known_id = ids[n] if ids else _item_id(item) if id_key else None

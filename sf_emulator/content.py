@@ -8,11 +8,17 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from . import apex_triggers
+from .access import EDIT, NOT_RECORDS, insufficient_access
 from .clock import format_datetime
 from .errors import SalesforceError
 
 if TYPE_CHECKING:
+    from .access import Access
     from .org import Org
+
+# Sources for the link rules below:
+# Object Reference, ContentDocumentLink: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contentdocumentlink.htm
+# UI API, Content Document Link: https://developer.salesforce.com/docs/atlas.en-us.uiapi.meta/uiapi/ui_api_responses_contentdocumentlink.htm
 
 FILE_TYPES = {
     "jpg": "JPG", "jpeg": "JPG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
@@ -20,14 +26,17 @@ FILE_TYPES = {
     "xlsx": "EXCEL_X", "mp4": "MP4", "mov": "MOV", "mp3": "MP3", "wav": "WAV", "zip": "ZIP",
     "webp": "WEBP", "heic": "HEIC",
 }
-SHARE_TYPES = {"V", "C", "I"}
-VISIBILITIES = {"AllUsers", "InternalUsers", "SharedUsers"}
 
 
-def create_version(org: Org, values: dict, user_id: str, when: str | None = None) -> str:
-    """A new file (document, owner link, first-publish link) or a new version of an existing one."""
+def create_version(org: Org, values: dict, access: Access, when: str | None = None) -> str:
+    """A new file (document, owner link, first-publish link) or a new version of an existing one. A new
+    version needs edit access to the file: Query All Files "can't ... upload new versions ... of files
+    that they don't have access to" (Help, Query All Files)."""
     from .crud import insert  # crud imports this module
 
+    user_id = access.user_id
+    if values.get("ContentDocumentId") and access.file_access(values["ContentDocumentId"]) != EDIT:
+        raise insufficient_access()
     data = _decode(values.pop("VersionData"))
     path = values["PathOnClient"]
     stem, ext = posixpath.splitext(posixpath.basename(path.replace("\\", "/")))
@@ -81,32 +90,63 @@ def _new_document(org: Org, version_id: str, owner: str, publish_on: str | None,
     return document_id
 
 
-def check_new_link(org: Org, values: dict) -> None:
+def check_new_link(org: Org, values: dict, access: Access) -> None:
+    """A new link: its ContentDocumentId and LinkedEntityId were read as references the caller can see."""
     document_id, entity_id = values["ContentDocumentId"], values["LinkedEntityId"]
-    if not document_id.startswith("069"):
-        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION",
-                              "Content Document ID: id value of incorrect type: " + document_id,
-                              ["ContentDocumentId"])
     values.setdefault("ShareType", "V")
     values.setdefault("Visibility", "AllUsers")
-    _check_picklist(values, "ShareType", "Share Type", SHARE_TYPES)
-    _check_picklist(values, "Visibility", "Visibility", VISIBILITIES)
-    if any(link["LinkedEntityId"] == entity_id for link in links_of(org, document_id)):
+    _check_share(values, entity_id)
+    if any(link["LinkedEntityId"] == entity_id for link in access.links(document_id)):
         raise SalesforceError(400, "DUPLICATE_VALUE", f"Document with ID: {document_id} is already linked "
                               f"with the entity with ID: {entity_id}", ["LinkedEntityId"])
 
 
-def check_link_delete(org: Org, link: dict) -> None:
-    """The owner's link ('I', to the document owner) cannot be deleted, as in a real org."""
+def check_link_update(org: Org, link: dict, values: dict) -> None:
+    """Visibility "can be updated on links to files posted on standard and custom object records, but not
+    to users, groups, or content libraries" (UI API, Content Document Link)."""
+    if "Visibility" in values and link["LinkedEntityId"].startswith(NOT_RECORDS):
+        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", "Visibility can be changed only on links to records",
+                              ["Visibility"])
+    _check_share({**link, **values}, link["LinkedEntityId"])
+
+
+def check_link_delete(org: Org, link: dict, access: Access) -> None:
+    """The owner's link (ShareType I, created with the file) cannot be deleted: a real org answers
+    FIELD_INTEGRITY_EXCEPTION (salesforce.stackexchange.com/questions/274499, "Unable to delete
+    ContentDocumentLink"). Any other link needs edit access to the file, or to the record it links to;
+    without either, INSUFFICIENT_ACCESS_OR_READONLY."""
     doc = org.store.get(link["ContentDocumentId"])
     if doc and link["LinkedEntityId"] == doc["OwnerId"]:
-        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception: []")
+        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception", [])
+    if access.file_access(link["ContentDocumentId"]) == EDIT or link["LinkedEntityId"] == access.user_id:
+        return
+    target = org.store.get(link["LinkedEntityId"])
+    if target is None or link["LinkedEntityId"].startswith(NOT_RECORDS) or not access.edits(target):
+        raise insufficient_access()
+
+
+def _check_share(values: dict, entity_id: str) -> None:
+    """ShareType V (viewer), C (collaborator) or I (inferred from the related record). A record takes V or
+    I: collaborator access to a file comes from the record, not the link; a user or group takes V or C,
+    I being the owner's own link (Object Reference, ContentDocumentLink, ShareType). A real org refuses
+    the others with INSUFFICIENT_ACCESS_OR_READONLY "Invalid sharing type I: [ShareType]" (quoted from an
+    org's answer in github.com/douglascayers/sfdc-convert-attachments-to-chatter-files/issues/24).
+    SharedUsers "is used only for files shared with users" (UI API, Content Document Link)."""
+    to_record = not entity_id.startswith(NOT_RECORDS)
+    if values["ShareType"] not in (("V", "I") if to_record else ("V", "C")):
+        raise SalesforceError(400, "INSUFFICIENT_ACCESS_OR_READONLY", f"Invalid sharing type {values['ShareType']}",
+                              ["ShareType"])
+    if values["Visibility"] == "SharedUsers" and not entity_id.startswith("005"):
+        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", "Visibility SharedUsers is only for files shared "
+                              "with users", ["Visibility"])
 
 
 def delete_document_parts(org: Org, document_id: str) -> None:
     from .crud import mark_deleted
 
-    for sobject in ("ContentVersion", "ContentDocumentLink"):
+    # Deleting a file deletes its public links too (Object Reference, ContentDistribution: "If the shared
+    # document is deleted, the delete cascades to any associated ContentDistribution").
+    for sobject in ("ContentVersion", "ContentDocumentLink", "ContentDistribution"):
         for record in org.store.of_type(sobject):
             if record["ContentDocumentId"] == document_id and not record["IsDeleted"]:
                 mark_deleted(org, record)
@@ -118,11 +158,6 @@ def delete_links_to(org: Org, entity_id: str) -> None:
     for link in org.store.of_type("ContentDocumentLink"):
         if link["LinkedEntityId"] == entity_id and not link["IsDeleted"]:
             mark_deleted(org, link)
-
-
-def links_of(org: Org, document_id: str) -> list[dict]:
-    return [link for link in org.store.of_type("ContentDocumentLink")
-            if link["ContentDocumentId"] == document_id and not link["IsDeleted"]]
 
 
 def version_data(org: Org, version_id: str) -> bytes | None:
@@ -144,9 +179,3 @@ def _decode(value: object) -> bytes:
     except (binascii.Error, TypeError, ValueError):
         raise SalesforceError(400, "JSON_PARSER_ERROR",
                               "Cannot deserialize instance of base64 from VALUE_STRING value") from None
-
-
-def _check_picklist(values: dict, field: str, label: str, allowed: set[str]) -> None:
-    if values[field] not in allowed:
-        raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                              f"{label}: bad value for restricted picklist field: {values[field]}", [field])

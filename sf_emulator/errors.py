@@ -3,21 +3,30 @@ from __future__ import annotations
 
 
 class SalesforceError(Exception):
+    """`fields` is None for errors about the request (a query, the session), and a list, maybe empty,
+    for errors about a record: the REST body then carries it ("Status Codes and Error Responses",
+    REST API Developer Guide, https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm)."""
+
     def __init__(self, status: int, error_code: str, message: str, fields: list[str] | None = None):
         super().__init__(f"{error_code}: {message}")
         self.status = status
         self.error_code = error_code
         self.message = message
-        self.fields = fields or []
+        self.fields = fields
 
     def rest_body(self) -> list[dict]:
         body = {"message": self.message, "errorCode": self.error_code}
-        if self.fields:
+        if self.fields is not None:
             body["fields"] = self.fields
         return [body]
 
     def record_error(self) -> dict:
-        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields}
+        return {"statusCode": self.error_code, "message": self.message, "fields": self.fields or []}
+
+
+class RequestError(SalesforceError):
+    """An error in reading the request itself (an unknown field, a value of the wrong JSON type): in an
+    sObject Collections call it fails the whole request, not one record."""
 
 
 def not_found() -> SalesforceError:

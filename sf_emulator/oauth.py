@@ -66,7 +66,10 @@ def _jwt_user(org: Org, assertion: str, base_url: str) -> tuple[dict, str]:
     except jwt.PyJWTError:
         raise OAuthError("invalid_grant", "invalid assertion") from None
     user = org.user_by_username(claims.get("sub", ""))
-    if user is None or not user["IsActive"]:
+    # The JWT bearer flow "does require prior approval of the client app": the app's policy pre-authorises
+    # the user's profile or permission set, or the user approved the app before ("OAuth 2.0 JWT Bearer
+    # Flow for Server-to-Server Integration", https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm).
+    if user is None or not user["IsActive"] or not org.security.preauthorized(app, user["Id"]):
         raise OAuthError("invalid_grant", "user hasn't approved this consumer")
     return user, claims["iss"]
 

@@ -1,7 +1,9 @@
-"""One Salesforce org: its schema, records, users, connected apps, sessions, API usage and sent emails.
+"""One Salesforce org: its schema, records, users and their permissions, connected apps, sessions, API
+usage and sent emails.
 
 Everything here is safe to call from a test thread while the server runs: each public method holds
-the store's lock. Records returned are the stored dicts; treat them as read-only.
+the store's lock. Records returned are the stored dicts; treat them as read-only. The record methods
+act as the system (set-up, tests) unless given an `access`: the API passes its session user's.
 """
 from __future__ import annotations
 
@@ -9,31 +11,36 @@ import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from . import crud
+from .access import Access
 from .clock import format_datetime, utc_now
 from .errors import request_limit_exceeded
 from .eventbus import EventBus
 from .ids import IdFactory, sequence_number
+from .metadata import METADATA_DIR, Deployment, load
 from .schema import Schema
+from .security import Security
 from .sessions import SessionRegistry
 from .store import RecordStore
 
 
 class Org:
     def __init__(self, store: RecordStore | None = None, *, api_limit: int = 15000, session_ttl: float = 7200,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, metadata: Path | None = METADATA_DIR):
+        """`metadata`: the SFDX source folder deployed to the org (default: the project's salesforce/)."""
         self.store = store or RecordStore()
         self.schema = Schema()
+        self.security = Security(self.store)
         self.clock = clock
         self.lock = self.store.lock
         self.ids = IdFactory()
         self.sessions = SessionRegistry(ttl_seconds=session_ttl)
         self.events = EventBus(self.store, clock)  # platform events, read by the Pub/Sub API
         self._effects: list[dict] | None = None
-        for name in self.store.meta("custom_objects", []):
-            if self.schema.get(name) is None:
-                self.schema.define_custom_object(name)
+        if metadata is not None:
+            self.deploy(load(metadata))
         if not self.store.is_empty:
             last = max(sequence_number(r) for r in self._all_ids())
             self.ids.skip_to(last + 1)
@@ -56,22 +63,22 @@ class Org:
         with self.lock:
             return [r for r in self.store.of_type(sobject) if include_deleted or not r["IsDeleted"]]
 
-    def create(self, sobject: str, values: dict, *, user_id: str | None = None) -> str:
+    def create(self, sobject: str, values: dict, *, user_id: str | None = None, access: Access | None = None) -> str:
         with self.store.transaction():
-            return crud.create_record(self, sobject, dict(values), user_id or self.integration_user_id)
+            return crud.create_record(self, sobject, dict(values), access or self.system(user_id))
 
-    def update(self, record_id: str, values: dict, *, user_id: str | None = None) -> None:
+    def update(self, record_id: str, values: dict, *, user_id: str | None = None, access: Access | None = None) -> None:
         with self.store.transaction():
-            crud.update_record(self, record_id, dict(values), user_id or self.integration_user_id)
+            crud.update_record(self, record_id, dict(values), access or self.system(user_id))
 
-    def delete(self, record_id: str, *, user_id: str | None = None) -> None:
+    def delete(self, record_id: str, *, user_id: str | None = None, access: Access | None = None) -> None:
         with self.store.transaction():
-            crud.delete_record(self, record_id, user_id or self.integration_user_id)
+            crud.delete_record(self, record_id, access or self.system(user_id))
 
-    def upsert(self, sobject: str, field: str, value: object, values: dict, *, user_id: str | None = None
-               ) -> tuple[str, bool]:
+    def upsert(self, sobject: str, field: str, value: object, values: dict, *, user_id: str | None = None,
+               access: Access | None = None) -> tuple[str, bool]:
         with self.store.transaction():
-            return crud.upsert_record(self, sobject, field, value, dict(values), user_id or self.integration_user_id)
+            return crud.upsert_record(self, sobject, field, value, dict(values), access or self.system(user_id))
 
     def upload_file(self, *, user_id: str, record_id: str | None, path_on_client: str, data: bytes,
                     title: str | None = None, when: datetime | None = None) -> str:
@@ -80,15 +87,28 @@ class Org:
 
         values = {"PathOnClient": path_on_client, "VersionData": base64.b64encode(data).decode(),
                   "Title": title, "FirstPublishLocationId": record_id}
+        uploader = self.system(user_id)
         with self.store.transaction():
-            values = crud.clean_values(self, self.schema.get("ContentVersion"), values, creating=True)
-            return create_version(self, values, user_id, when=format_datetime(when) if when else None)
+            values = crud.clean_values(self, self.schema.get("ContentVersion"), values, uploader, creating=True)
+            return create_version(self, values, uploader, when=format_datetime(when) if when else None)
 
-    def define_custom_object(self, name: str) -> None:
+    # schema and permissions
+    def deploy(self, deployment: Deployment) -> None:
+        """Apply a metadata deployment: custom objects and fields, permission sets."""
         with self.lock:
-            if self.schema.get(name) is None:
-                self.schema.define_custom_object(name)
-                self.store.set_meta("custom_objects", self.store.meta("custom_objects", []) + [name])
+            before = self.store.meta("key_prefixes", {})
+            prefixes = self.schema.deploy(deployment, before)
+            if prefixes != before:
+                self.store.set_meta("key_prefixes", prefixes)
+            self.security.deploy(deployment)
+
+    def access(self, user_id: str) -> Access:
+        """What this user may see and change (an API call's session user)."""
+        return Access(self, user_id, self.security.grants(user_id))
+
+    def system(self, user_id: str | None = None) -> Access:
+        """The org's own set-up, acting as `user_id` (default: the integration user) with no checks."""
+        return Access(self, user_id or self.integration_user_id, None)
 
     # users and connected apps
     def add_user(self, username: str, first_name: str, last_name: str, *, email: str | None = None,
@@ -97,7 +117,7 @@ class Org:
             user_id = crud.create_record(self, "User", {
                 "Username": username, "FirstName": first_name, "LastName": last_name,
                 "Email": email or username, "Alias": (first_name[:1] + last_name)[:8].lower(), "Title": title,
-            }, self.store.meta("integration_user_id") or "005000000000000AAA")  # the first user has no creator yet
+            }, self.system(self.store.meta("integration_user_id") or "005000000000000AAA"))  # the first has no creator
             if password is not None:
                 creds = dict(self.store.meta("credentials", {}))
                 creds[username] = {"password": password, "security_token": security_token}
@@ -105,12 +125,21 @@ class Org:
             return user_id
 
     def add_connected_app(self, consumer_key: str, consumer_secret: str, *, certificate_pem: str | None = None,
-                          run_as_username: str | None = None) -> None:
-        """Register a connected app; a certificate (or public key) enables the JWT bearer flow."""
+                          run_as_username: str | None = None, policy: str = "self_authorize",
+                          profiles: tuple[str, ...] = (), permission_sets: tuple[str, ...] = ()) -> None:
+        """Register a connected app; a certificate (or public key) enables the JWT bearer flow. `policy`:
+        "self_authorize" (Salesforce's default, "All users may self-authorize") or "admin_approved"
+        ("Admin approved users are pre-authorized", for the `profiles` and `permission_sets` assigned)."""
+        if policy not in ("self_authorize", "admin_approved"):
+            raise ValueError(f"unknown connected app policy {policy!r}")
+        self.update_connected_app(consumer_key, consumer_secret=consumer_secret, certificate_pem=certificate_pem,
+                                  run_as_username=run_as_username, policy=policy, profiles=list(profiles),
+                                  permission_sets=list(permission_sets))
+
+    def update_connected_app(self, consumer_key: str, **settings) -> None:
         with self.lock:
             apps = dict(self.store.meta("connected_apps", {}))
-            apps[consumer_key] = {"consumer_secret": consumer_secret, "certificate_pem": certificate_pem,
-                                  "run_as_username": run_as_username}
+            apps[consumer_key] = {**apps.get(consumer_key, {}), **settings}
             self.store.set_meta("connected_apps", apps)
 
     def connected_app(self, consumer_key: str) -> dict | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from .access import Access
 from .errors import SalesforceError
 from .ids import to_18
 from .query_values import compare_sort, matches
@@ -13,8 +14,6 @@ from .soql import BoolOp, Comparison, FieldRef, Not, Query, error_at, parse
 if TYPE_CHECKING:
     from .org import Org
 
-_TARGETS = {"ContentDocumentId": "ContentDocument", "LatestPublishedVersionId": "ContentVersion",
-            "CreatedById": "User", "LastModifiedById": "User", "AccountId": "Account", "ContactId": "Contact"}
 NAME_FIELDS = ("Id", "Name", "Type", "Email", "Username", "Alias", "FirstName", "LastName", "Title")
 _LINK_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
                      "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using "
@@ -24,11 +23,13 @@ _LINK_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a
 class Resolver:
     """Checks field paths against the schema and reads their values from records."""
 
-    def __init__(self, org: Org, query: Query):
+    def __init__(self, org: Org, query: Query, access: Access):
         self.org = org
         self.query = query
+        self.access = access
         self.obj = org.schema.get(query.sobject)
-        if self.obj is None:
+        # An object the user has no read permission on is as unknown to it as one that does not exist.
+        if self.obj is None or not access.can(self.obj, "read"):
             raise error_at(query.text, query.sobject_pos, f"sObject type '{query.sobject}' is not supported. If you "
                            "are attempting to use a custom object, be sure to append the '__c' after the entity "
                            "name. Please reference your WSDL or the describe call for the appropriate names.",
@@ -45,7 +46,7 @@ class Resolver:
         if len(ref.path) == 1:
             return self._field(self.obj, ref, ref.path[0]), None
         reference = self._relationship(ref)
-        target = "Name" if reference.name in POLYMORPHIC else _TARGETS.get(reference.name)
+        target = "Name" if reference.name in POLYMORPHIC else reference.reference_to
         if target == "Name" and ref.path[1].lower() not in {f.lower() for f in NAME_FIELDS}:
             raise self._no_column(ref, ref.path[1], "Name")
         if target and target != "Name":
@@ -53,18 +54,18 @@ class Resolver:
         return reference, target
 
     def _field(self, obj: ObjectDef, ref: FieldRef, name: str) -> FieldDef:
+        """A field the user's field-level security hides is reported exactly like one that does not exist."""
         found = obj.field(name)
-        if found is None:
+        if found is None or not self.access.sees_field(obj, found):
             raise self._no_column(ref, name, obj.name)
         return found
 
     def _relationship(self, ref: FieldRef) -> FieldDef:
         rel = ref.path[0].lower()
-        for fdef in self.obj.fields.values():
-            if fdef.type == "reference" and fdef.name.lower() == rel + "id":
-                return fdef
-        if rel.endswith("__r"):
-            return FieldDef(ref.path[0][:-3] + "__c", "reference", True, True, False)
+        wanted = rel[:-3] + "__c" if rel.endswith("__r") else rel + "id"
+        fdef = self.obj.field(wanted)
+        if fdef is not None and fdef.type == "reference" and self.access.sees_field(self.obj, fdef):
+            return fdef
         raise error_at(self.query.text, ref.pos, f"Didn't understand relationship '{ref.path[0]}' in field path. "
                        "If you are attempting to use a custom relationship, be sure to append the '__r' after "
                        "the custom relationship name. Please reference your WSDL or the describe call for the "
@@ -89,7 +90,8 @@ class Resolver:
 
         reference, _ = self.check(ref)
         parent_id = field_value(record, reference.name)
-        return self.org.store.get(parent_id) if parent_id else None
+        parent = self.org.store.get(parent_id) if parent_id else None
+        return parent if parent is not None and self.access.reads(parent) else None
 
     @staticmethod
     def parent_value(parent: dict, name: str) -> object:
@@ -102,22 +104,29 @@ class Resolver:
         return field_value(parent, name)
 
 
-def run(org: Org, text: str, *, include_deleted: bool) -> tuple[Query, Resolver, list[dict]]:
-    """Parse, check and evaluate; returns the matching records in result order."""
+def run(org: Org, text: str, *, include_deleted: bool, access: Access) -> tuple[Query, Resolver, list[dict]]:
+    """Parse, check and evaluate; returns the matching records the caller may see, in result order."""
     query = parse(text)
-    resolver = Resolver(org, query)
+    resolver = Resolver(org, query, access)
     for ref in query.fields + [o.field for o in query.order_by] + _where_fields(query.where):
         resolver.check(ref)
     if isinstance(query.count, FieldRef):
         resolver.check(query.count)
     _check_literal_types(query, resolver, query.where)
-    if resolver.obj.name == "ContentDocumentLink" and not _filters_link(query.where):
+    name = resolver.obj.name
+    if name == "ContentDocumentLink" and not access.queries_any_link() and not _pins(query.where, _LINK_KEYS):
         raise SalesforceError(400, "MALFORMED_QUERY", _LINK_RESTRICTION)
-    rows = [r for r in org.store.of_type(resolver.obj.name) if include_deleted or not r["IsDeleted"]]
-    rows.sort(key=lambda r: r["Id"])
+    if name == "UserPermissionAccess":
+        rows = [access.permission_row()]
+    else:
+        rows = [r for r in org.store.of_type(name) if include_deleted or not r["IsDeleted"]]
+        rows.sort(key=lambda r: r["Id"])
     if query.where is not None:
         rows = _narrow_by_ids(resolver, rows, query.where)
         rows = [r for r in rows if _holds(resolver, r, query.where)]
+    if not access.is_system:
+        named = _pins(query.where, _FILE_KEYS.get(name, ("id",)))
+        rows = [r for r in rows if access.finds(r, named=named)]
     if query.order_by:
         rows.sort(key=functools.cmp_to_key(lambda a, b: _order(resolver, query, a, b)))
     start = query.offset or 0
@@ -203,8 +212,16 @@ def _comparisons(node) -> list[Comparison]:
     return [node]
 
 
-def _filters_link(node) -> bool:
-    """True when the WHERE clause pins ContentDocumentId, LinkedEntityId or Id with = or IN at the top level."""
+_LINK_KEYS = ("contentdocumentid", "linkedentityid", "id")
+# What names a file in a query: a file queried by its id is found even when only a record shares it.
+_FILE_KEYS = {"ContentVersion": ("id", "contentdocumentid"), "ContentDocument": ("id",),
+              "ContentDistribution": ("id", "contentdocumentid", "contentversionid")}
+
+
+def _pins(node, keys: tuple[str, ...]) -> bool:
+    """True when the WHERE clause pins one of `keys` with = or IN at the top level."""
+    if node is None:
+        return False
     parts = node.parts if isinstance(node, BoolOp) and node.op == "AND" else (node,)
     return any(isinstance(p, Comparison) and len(p.field.path) == 1 and p.op in ("=", "IN")
-               and p.field.path[0].lower() in ("contentdocumentid", "linkedentityid", "id") for p in parts)
+               and p.field.path[0].lower() in keys for p in parts)

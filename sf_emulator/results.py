@@ -12,6 +12,7 @@ from .query import NAME_FIELDS, Resolver, run
 from .soql import FieldRef
 
 if TYPE_CHECKING:
+    from .access import Access
     from .org import Org
 
 DEFAULT_BATCH = 2000
@@ -34,8 +35,8 @@ class QueryCursors:
         self._ids = IdFactory()
         self._lock = threading.Lock()
 
-    def execute(self, org: Org, text: str, *, include_deleted: bool, version: str, batch: int) -> dict:
-        query, resolver, rows = run(org, text, include_deleted=include_deleted)
+    def execute(self, org: Org, text: str, *, include_deleted: bool, version: str, batch: int, access: Access) -> dict:
+        query, resolver, rows = run(org, text, include_deleted=include_deleted, access=access)
         if query.count is True:
             return {"totalSize": len(rows), "done": True, "records": []}
         if isinstance(query.count, FieldRef):
@@ -90,15 +91,16 @@ def render(resolver: Resolver, record: dict, fields: list[FieldRef], version: st
     return out
 
 
-def record_body(org: Org, record: dict, version: str, fields: list[str] | None = None) -> dict:
-    """A full record as `GET /sobjects/{type}/{id}` returns it."""
+def record_body(org: Org, record: dict, version: str, access: Access, fields: list[str] | None = None) -> dict:
+    """A record as `GET /sobjects/{type}/{id}` returns it: the fields the caller's field-level security shows."""
     obj = org.schema.get(record["attributes"]["type"])
+    wanted = {f.lower() for f in fields} if fields else None
     out = {"attributes": _attributes(record, version)}
     for name in record:
-        if name == "attributes" or (fields and name.lower() not in {f.lower() for f in fields}):
-            continue
         fdef = obj.field(name)
-        out[name] = _value(record, name, fdef.type if fdef else "any", version)
+        if fdef is None or (wanted and name.lower() not in wanted) or not access.sees_field(obj, fdef):
+            continue
+        out[name] = _value(record, name, fdef.type, version)
     return out
 
 

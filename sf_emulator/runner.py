@@ -16,6 +16,7 @@ import uvicorn
 
 from .app import build_app
 from .emulator import Emulator
+from .metadata import METADATA_DIR
 from .org import Org
 from .pubsub import KEEPALIVE_S, PubSubServer
 from .seed import CONSUMER_KEY, CONSUMER_SECRET, DEMO_PASSWORD, DEMO_SECURITY_TOKEN, DOMAIN, seed
@@ -26,10 +27,11 @@ from .tls import make_signing_identity, make_tls_files
 class EmulatorServer:
     def __init__(self, *, seed_kind: str = "empty", db_path: str | None = None, host: str = "127.0.0.1",
                  port: int = 0, api_limit: int = 15000, session_ttl: float = 7200, state_dir: str | None = None,
-                 fault_seed: int = 0, pubsub_port: int = 0, pubsub_keepalive_s: float = KEEPALIVE_S):
+                 fault_seed: int = 0, pubsub_port: int = 0, pubsub_keepalive_s: float = KEEPALIVE_S,
+                 metadata: Path | None = METADATA_DIR):
         self._own_state_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="sf_emulator-"))
-        org = Org(RecordStore(db_path), api_limit=api_limit, session_ttl=session_ttl)
+        org = Org(RecordStore(db_path), api_limit=api_limit, session_ttl=session_ttl, metadata=metadata)
         if org.store.is_empty:
             seed(org, seed_kind)
         self.tls = make_tls_files(self.state_dir)
@@ -61,8 +63,7 @@ class EmulatorServer:
         key_path.chmod(0o600)
         org = self.emulator.org
         if org.connected_app(CONSUMER_KEY):
-            org.add_connected_app(CONSUMER_KEY, CONSUMER_SECRET, certificate_pem=cert_pem.decode(),
-                                  run_as_username=f"integration@{DOMAIN}")
+            org.update_connected_app(CONSUMER_KEY, certificate_pem=cert_pem.decode())
         self.emulator.jwt_private_key_path = key_path
         (self.state_dir / "connected-app.json").write_text(json.dumps({
             "login_url": self.emulator.base_url, "consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET,

@@ -1,27 +1,46 @@
 """The objects and fields this org knows, with Salesforce's key prefixes and field properties.
 
-Any field ending in `__c` is accepted on every object: it stands for the custom fields an admin deploys
-from the project's metadata, whose API names are configurable in the product.
-"""
+Standard objects have a built-in schema (sf_emulator.schema_objects); the project's custom fields and
+objects exist only once deployed from salesforce/ (sf_emulator.metadata). A field that is not deployed
+does not exist: reading or writing it is refused as a real org refuses it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from .schema_objects import OBJECTS, OWNED, SYSTEM_FIELDS
+from .schema_objects import FLS_STANDARD, OBJECTS, OWNED, PARENTS, SHARING, SYSTEM_FIELDS, SYSTEM_SUBSET
 
-# ContentDocumentLink has no created/modified audit fields, only a modstamp.
-_LINK_SYSTEM = {"Id", "IsDeleted", "SystemModstamp"}
+if TYPE_CHECKING:
+    from .metadata import Deployment
+
 # Fields whose relationship can point at more than one object: they resolve to the `Name` object.
-POLYMORPHIC = {"OwnerId", "LinkedEntityId", "WhatId", "WhoId", "FirstPublishLocationId", "ParentId"}
+POLYMORPHIC = {"OwnerId", "LinkedEntityId", "WhatId", "WhoId", "FirstPublishLocationId", "ParentId",
+               "RelatedRecordId"}
+_SPEC_TYPE = re.compile(r"^(\w+)(?:\((.*)\))?$")
 
 
 @dataclass(frozen=True)
 class FieldDef:
     name: str
-    type: str
+    type: str  # id string textarea email double int boolean date datetime picklist reference base64
     createable: bool
     updateable: bool
     required: bool
+    label: str = ""
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    restricted_values: tuple[str, ...] | None = None  # a restricted picklist's values
+    reference_to: str | None = None
+    external_id: bool = False
+    unique: bool = False
+    case_sensitive: bool = False
+    custom: bool = False
+
+    @property
+    def text(self) -> bool:
+        return self.type in ("string", "textarea", "email", "url", "phone")
 
 
 @dataclass
@@ -29,24 +48,52 @@ class ObjectDef:
     name: str
     key_prefix: str
     fields: dict[str, FieldDef] = field(default_factory=dict)  # keyed by lower-case name
+    label: str = ""
+    sharing: str = "Private"
+    auto_number: str | None = None  # the Name field's display format, e.g. MV-{0000000}
 
     @property
     def custom(self) -> bool:
         return self.name.endswith("__c")
 
     def field(self, name: str) -> FieldDef | None:
-        """The field, or a synthesised custom field for any `__c` name; None when unknown."""
-        found = self.fields.get(name.lower())
-        if found is None and name.lower().endswith("__c"):
-            return FieldDef(name, "any", True, True, False)
-        return found
+        return self.fields.get(name.lower())
+
+    def add(self, fdef: FieldDef) -> None:
+        self.fields[fdef.name.lower()] = fdef
+
+    def fls_governed(self, fdef: FieldDef) -> bool:
+        """Whether field-level security decides who sees and edits this field."""
+        return fdef.custom or fdef.name.lower() in FLS_STANDARD.get(self.name, ())
+
+    @property
+    def parent_field(self) -> str | None:
+        return PARENTS.get(self.name)
 
 
-def _parse_fields(spec: str) -> dict[str, FieldDef]:
+def label_of(name: str) -> str:
+    """A standard field's label from its API name: ShareType -> Share Type, ContentDocumentId -> Content Document ID."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return spaced[:-2] + "ID" if spaced.endswith(" Id") else spaced
+
+
+def parse_fields(spec: str) -> dict[str, FieldDef]:
     fields = {}
     for line in filter(None, spec.strip().splitlines()):
         name, ftype, flags = line.split()
-        fields[name.lower()] = FieldDef(name, ftype, "c" in flags, "u" in flags, "r" in flags)
+        kind, arg = _SPEC_TYPE.match(ftype).groups()
+        fdef = FieldDef(name, kind, "c" in flags, "u" in flags, "r" in flags, label=label_of(name),
+                        custom=name.endswith("__c"))
+        if kind == "picklist" and arg:
+            fdef = replace(fdef, restricted_values=tuple(arg.split("|")))
+        elif kind == "reference" and arg:
+            fdef = replace(fdef, reference_to=arg)
+        elif kind == "double" and arg:
+            precision, scale = (int(n) for n in arg.split(","))
+            fdef = replace(fdef, precision=precision, scale=scale)
+        elif arg:
+            fdef = replace(fdef, length=int(arg))
+        fields[name.lower()] = fdef
     return fields
 
 
@@ -55,30 +102,48 @@ class Schema:
 
     def __init__(self) -> None:
         self._objects: dict[str, ObjectDef] = {}
+        self._by_prefix: dict[str, ObjectDef] = {}
         for name, (prefix, spec) in OBJECTS.items():
-            self.define(name, prefix, spec)
+            self.define(name, prefix, spec, sharing=SHARING.get(name, "Private"))
 
-    def define(self, name: str, key_prefix: str, spec: str = "") -> ObjectDef:
-        system = _parse_fields(SYSTEM_FIELDS)
-        if name == "ContentDocumentLink":
-            system = {k: v for k, v in system.items() if v.name in _LINK_SYSTEM}
-        obj = ObjectDef(name, key_prefix, {**system, **_parse_fields(spec)})
+    def define(self, name: str, key_prefix: str, spec: str = "", *, label: str = "", sharing: str = "Private",
+               auto_number: str | None = None) -> ObjectDef:
+        system = parse_fields(SYSTEM_FIELDS)
+        if name in SYSTEM_SUBSET:
+            system = {k: v for k, v in system.items() if v.name in SYSTEM_SUBSET[name]}
+        obj = ObjectDef(name, key_prefix, {**system, **parse_fields(spec)},
+                        label or name.removesuffix("__c").replace("_", " "), sharing, auto_number)
         self._objects[name.lower()] = obj
+        self._by_prefix[key_prefix] = obj
         return obj
 
-    def define_custom_object(self, name: str) -> ObjectDef:
-        """Declare another custom object (as an admin deploying metadata would), with a fresh a0X prefix."""
-        if not name.endswith("__c"):
-            raise ValueError("custom object names end in __c")
-        used = {o.key_prefix for o in self._objects.values()}
-        prefix = next(f"a0{c}" for c in "ABCDEFGHIJLNOPQRSTUVWXYZ" if f"a0{c}" not in used)
-        return self.define(name, prefix, OWNED + "Name string cu\n")
+    def deploy(self, deployment: Deployment, prefixes: dict[str, str]) -> dict[str, str]:
+        """Custom objects first (each with an owner and a name field), then every custom field. `prefixes`:
+        the key prefix each custom object was given before, kept so stored ids keep their object; returns
+        them with the new ones."""
+        prefixes = dict(prefixes)
+        for name, meta in deployment.objects.items():
+            if self.get(name) is None:
+                prefixes[name] = prefixes.get(name) or self.next_custom_prefix(taken=set(prefixes.values()))
+                name_field = "Name string(80) -" if meta.auto_number else "Name string(80) cu"
+                self.define(name, prefixes[name], f"{OWNED}{name_field}\n", label=meta.label,
+                            sharing=meta.sharing, auto_number=meta.auto_number)
+        for name, fields in deployment.fields.items():
+            obj = self.get(name)
+            for fdef in fields if obj is not None else ():
+                obj.add(fdef)
+        return prefixes
+
+    def next_custom_prefix(self, taken: set[str]) -> str:
+        """A fresh a0X key prefix for a custom object being deployed."""
+        return next(f"a0{c}" for c in "ABCDEFGHIJLNOPQRSTUVWXYZ0123456789"
+                    if f"a0{c}" not in self._by_prefix and f"a0{c}" not in taken)
 
     def get(self, name: str) -> ObjectDef | None:
         return self._objects.get(name.lower())
 
     def by_prefix(self, record_id: str) -> ObjectDef | None:
-        return next((o for o in self._objects.values() if o.key_prefix == record_id[:3]), None)
+        return self._by_prefix.get(record_id[:3])
 
     def names(self) -> list[str]:
         return sorted(o.name for o in self._objects.values())

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from .ids import checksum_suffix
 from .org import Org
+from .security import ADMIN_PROFILE, INTEGRATION_PROFILE, STANDARD_PROFILE
 
 ORG_ID_15 = "00D5g00000RDesk"
 CONSUMER_KEY = "3MVG9ResponseDeskEmulator.DemoConnectedApp"
@@ -27,6 +28,11 @@ USERS = [  # username prefix, first, last, title
     ("advisor.aiko", "Aiko", "Tanaka", "Private Banker"),
     ("advisor.kwame", "Kwame", "Mensah", "Relationship Manager"),
 ]
+# What each user holds: the integration user only the project's own permission sets on a minimal profile,
+# as salesforce/README.md tells an admin to set it up; uploaders the read-only one.
+INTEGRATION_PERMISSION_SETS = ("Response_Desk_Integration", "Response_Desk_File_Access")
+ACCESS = {"integration": (INTEGRATION_PROFILE, INTEGRATION_PERMISSION_SETS), "admin": (ADMIN_PROFILE, ()),
+          "kyc": (STANDARD_PROFILE, ("Response_Desk_User",)), "advisor": (STANDARD_PROFILE, ("Response_Desk_User",))}
 
 
 def seed(org: Org, kind: str, *, rng_seed: int = 20261129) -> None:
@@ -53,7 +59,13 @@ def seed_empty(org: Org) -> None:
         if prefix == "integration":
             org.store.set_meta("integration_user_id", user_id)
             org.store.put("User", {**org.store.get(user_id), "CreatedById": user_id, "LastModifiedById": user_id})
-    org.add_connected_app(CONSUMER_KEY, CONSUMER_SECRET, run_as_username=f"integration@{DOMAIN}")
+        profile, sets = ACCESS[prefix.split(".")[0]]
+        org.security.assign(user_id, profile=profile,
+                            permission_sets=tuple(n for n in sets if n in org.security.permission_sets))
+    # salesforce/README.md, "The connected app": admin approved users are pre-authorised, through the
+    # Response Desk Integration permission set.
+    org.add_connected_app(CONSUMER_KEY, CONSUMER_SECRET, run_as_username=f"integration@{DOMAIN}",
+                          policy="admin_approved", permission_sets=("Response_Desk_Integration",))
     org.create("ContentWorkspace", {"Name": "Response Desk Quarantine",
                                     "Description": "Restricted library for files under review"})
 
@@ -89,6 +101,7 @@ def seed_demo(org: Org, rng: random.Random) -> None:
             "AccountId": accounts[n % 20], "FirstName": first, "LastName": last, "Title": rng.choice(
                 ["Principal", "Beneficiary", "Trustee", "CFO", "Director"]),
             "Email": f"{first}.{last}{n}@client.example".lower(), "OwnerId": rng.choice(advisors)}))
+    make_person_accounts(org, accounts, contacts)
     for _ in range(8):
         org.create("Lead", {"FirstName": rng.choice(_FIRST), "LastName": rng.choice(_LAST),
                             "Company": f"{rng.choice(_LAST)} {rng.choice(_FIRMS)}",
@@ -114,6 +127,23 @@ def seed_demo(org: Org, rng: random.Random) -> None:
         label = ["passport", "id_card", "proof_of_address", "selfie"][n % 4]
         org.upload_file(user_id=rng.choice(uploaders), record_id=record_id, path_on_client=f"{label}_{n + 1}.{kind}",
                         data=sample_image(rng, kind))
+
+
+PERSON_ACCOUNTS = (1, 4)  # private clients: one person who is both the account and its contact
+
+
+def make_person_accounts(org: Org, accounts: list[str], contacts: list[str]) -> None:
+    """Accounts 1 and 4 become person accounts of their first contact (IsPersonAccount, PersonContactId),
+    whose second contact moves to the next account: the demo's files then reach a person through
+    the account, the contact and a KYC check, and incidents must count that person once."""
+    for n in PERSON_ACCOUNTS:
+        person = org.get(contacts[n])
+        org.update(accounts[n], {"Name": f"{person['FirstName']} {person['LastName']}", "IsPersonAccount": True,
+                                 "PersonContactId": contacts[n], "Type": "Customer - Direct"})
+        org.update(contacts[n + 20], {"AccountId": accounts[n + 1]})
+    for n, account in enumerate(accounts):
+        if n not in PERSON_ACCOUNTS:
+            org.update(account, {"IsPersonAccount": False})
 
 
 def sample_image(rng: random.Random, kind: str = "jpg", size: tuple[int, int] = (96, 64)) -> bytes:

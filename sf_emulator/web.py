@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from .errors import SalesforceError
 
 if TYPE_CHECKING:
+    from .access import Access
     from .emulator import Emulator
 
 T = TypeVar("T")
@@ -22,6 +23,14 @@ def emulator(request: Request) -> Emulator:
 
 def session_user(request: Request) -> str:
     return request.scope["sf"]["user_id"]
+
+
+def access_of(request: Request) -> Access:
+    """What the session's user may see and change, worked out once per request."""
+    sf = request.scope["sf"]
+    if "access" not in sf:
+        sf["access"] = emulator(request).org.access(sf["user_id"])
+    return sf["access"]
 
 
 def api_version(request: Request) -> str:
@@ -41,10 +50,9 @@ def in_org(request: Request, action: Callable[[], T]) -> T:
     """Run one request's work on the org, collecting its writes for the request log."""
     org = emulator(request).org
     with org.capturing_effects() as effects:
-        try:
-            return action()
-        finally:
-            request.scope["sf"]["effects"].extend(effects)
+        result = action()  # an error rolls its writes back: nothing to log
+        request.scope["sf"]["effects"].extend(effects)
+        return result
 
 
 def sf_json(body: object, status: int = 200) -> Response:

@@ -22,9 +22,6 @@ def settings_for(emu, auth: str = "jwt", **overrides) -> SalesforceSettings:
 
 
 def deploy_metadata(emu) -> None:
-    """What an admin does once with salesforce/: the verification history object exists, and the upload
-    trigger publishes RD_File_Uploaded__e."""
-    from core.settings import SalesforceFields
-
-    emu.org.define_custom_object(SalesforceFields().history_object)
+    """What an admin does once with salesforce/ beyond the fields, objects and permission sets the emulator
+    deploys at start: the upload trigger publishes RD_File_Uploaded__e."""
     emu.org.events.deploy_upload_trigger()

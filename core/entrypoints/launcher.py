@@ -23,7 +23,6 @@ from core.localnet import wait_until_up
 from core.settings import PROJECT_ROOT, SettingsError, get_settings, is_loopback
 
 log = logging.getLogger("responsedesk.run")
-HISTORY_OBJECT = "RD_Media_Verification__c"
 
 
 def _start(name: str, args: list[str], env: dict) -> subprocess.Popen:
@@ -37,7 +36,7 @@ def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
     connected.unlink(missing_ok=True)  # the emulator writes a fresh one (new demo JWT key) at start
     proc = _start("demo Salesforce org (emulator)", [
         "-m", "sf_emulator", "--port", str(port), "--seed", "demo", "--db", str(var / "sf-emulator.db"),
-        "--state-dir", str(state), "--api-limit", "100000", "--custom-object", HISTORY_OBJECT], env)
+        "--state-dir", str(state), "--api-limit", "100000"], env)
     deadline = time.monotonic() + 60
     while not connected.exists():
         if proc.poll() is not None or time.monotonic() > deadline:

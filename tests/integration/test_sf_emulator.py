@@ -43,9 +43,14 @@ def token(emu, http, **form) -> requests.Response:
     return http.post(f"{emu.base_url}/services/oauth2/token", data=form)
 
 
-def client(emu, http) -> Salesforce:
-    body = token(emu, http, grant_type="client_credentials", client_id=CONSUMER_KEY,
-                 client_secret=CONSUMER_SECRET).json()
+def client(emu, http, username: str | None = None) -> Salesforce:
+    """The integration user (client credentials), or `username` signing in with its password."""
+    if username is None:
+        form = dict(grant_type="client_credentials", client_id=CONSUMER_KEY, client_secret=CONSUMER_SECRET)
+    else:
+        form = dict(grant_type="password", client_id=CONSUMER_KEY, client_secret=CONSUMER_SECRET,
+                    username=username, password=DEMO_PASSWORD + DEMO_SECURITY_TOKEN)
+    body = token(emu, http, **form).json()
     return Salesforce(instance_url=body["instance_url"], session_id=body["access_token"], session=http,
                       version=VERSION)
 
@@ -70,7 +75,8 @@ def b64(data: bytes) -> str:
 
 def test_jwt_bearer_login_verifies_the_assertion_against_the_connected_app_certificate(emu, http):
     key_pem, cert_pem = make_signing_identity("test-app")
-    emu.org.add_connected_app("jwt-test-app", "jwt-secret", certificate_pem=cert_pem.decode())
+    emu.org.add_connected_app("jwt-test-app", "jwt-secret", certificate_pem=cert_pem.decode(),
+                              policy="admin_approved", permission_sets=("Response_Desk_Integration",))
 
     def assertion(key=key_pem, aud="https://login.salesforce.com", exp_minutes=3, sub=INTEGRATION):
         exp = datetime.now(UTC) + timedelta(minutes=exp_minutes)
@@ -88,13 +94,15 @@ def test_jwt_bearer_login_verifies_the_assertion_against_the_connected_app_certi
     assert sf.query("SELECT Id FROM Organization")["totalSize"] == 1
 
     other_key, _ = make_signing_identity("intruder")
-    failures = {
-        "invalid assertion": assertion(key=other_key),
-        "audience is invalid": assertion(aud="https://evil.example"),
-        "expired authorization code": assertion(exp_minutes=-5),
-        "user hasn't approved this consumer": assertion(sub="nobody@example.com"),
-    }
-    for description, bad in failures.items():
+    failures = [
+        ("invalid assertion", assertion(key=other_key)),
+        ("audience is invalid", assertion(aud="https://evil.example")),
+        ("expired authorization code", assertion(exp_minutes=-5)),
+        ("user hasn't approved this consumer", assertion(sub="nobody@example.com")),
+        # a real user the app does not pre-authorise: not in the Response Desk Integration permission set
+        ("user hasn't approved this consumer", assertion(sub=f"kyc.morgan@{DOMAIN}")),
+    ]
+    for description, bad in failures:
         refused = token(emu, http, grant_type=grant, assertion=bad)
         assert refused.status_code == 400
         assert refused.json() == {"error": "invalid_grant", "error_description": description}
@@ -164,15 +172,16 @@ def test_query_filters_orders_offsets_and_counts(emu, sf):
                     f"AND CreatedDate <= {stamp[:19]}Z")["totalSize"] == 1
 
 
-def test_malformed_queries_and_unknown_fields_return_salesforce_errors(sf):
+def test_malformed_queries_and_unknown_fields_return_salesforce_errors(emu, sf, http):
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.query("SELECT Id FROM Account WHERE")
     assert error_code(caught) == "MALFORMED_QUERY"
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.query("SELECT Nope FROM Account")
     assert error_code(caught) == "INVALID_FIELD" and "No such column 'Nope'" in caught.value.content[0]["message"]
+    analyst = client(emu, http, f"kyc.morgan@{DOMAIN}")  # no Query All Files: links need a filter
     with pytest.raises(SalesforceMalformedRequest) as caught:
-        sf.query("SELECT Id FROM ContentDocumentLink")
+        analyst.query("SELECT Id FROM ContentDocumentLink")
     assert error_code(caught) == "MALFORMED_QUERY"
 
 
@@ -235,13 +244,13 @@ def test_owner_link_cannot_be_deleted_while_record_links_can_be_removed_and_rest
     assert error_code(caught) == "DUPLICATE_VALUE"
 
 
-def test_custom_fields_on_content_version_are_stored_and_queryable(emu, sf):
+def test_deployed_custom_fields_on_content_version_are_stored_and_queryable(emu, sf):
     account = sf.Account.create({"Name": "Verified Co"})["id"]
     version_id = upload(sf, account, b"jpeg bytes")
-    assert sf.ContentVersion.update(version_id, {"Verification_Status__c": "Quarantined", "Risk_Score__c": 0.97}) == 204
-    row = sf.query("SELECT Id, Verification_Status__c, Risk_Score__c FROM ContentVersion "
-                   "WHERE Verification_Status__c = 'Quarantined'")["records"]
-    assert [(r["Id"], r["Risk_Score__c"]) for r in row] == [(version_id, 0.97)]
+    assert sf.ContentVersion.update(version_id, {"RD_Verification_Status__c": "Quarantined", "RD_Score__c": 0.97}) == 204
+    row = sf.query("SELECT Id, RD_Verification_Status__c, RD_Score__c FROM ContentVersion "
+                   "WHERE RD_Verification_Status__c = 'Quarantined'")["records"]
+    assert [(r["Id"], r["RD_Score__c"]) for r in row] == [(version_id, 0.97)]
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.ContentVersion.update(version_id, {"Checksum": "x"})
     assert error_code(caught) == "INVALID_FIELD_FOR_INSERT_UPDATE"
@@ -297,16 +306,16 @@ def test_collections_refuse_more_than_200_records(sf):
 
 def test_upsert_by_external_id_is_idempotent(emu, sf):
     version_id = upload(sf, sf.Account.create({"Name": "History"})["id"], b"img")
-    records = [{"attributes": {"type": "Media_Verification__c"}, "Verification_Key__c": f"{version_id}:{n}",
-                "Content_Version_Id__c": version_id, "Status__c": "Scanned"} for n in range(3)]
-    path = "composite/sobjects/Media_Verification__c/Verification_Key__c"
+    records = [{"attributes": {"type": "RD_Media_Verification__c"}, "RD_External_Id__c": f"{version_id}:{n}",
+                "RD_Content_Version_Id__c": version_id, "RD_Verification_Status__c": "Pending"} for n in range(3)]
+    path = "composite/sobjects/RD_Media_Verification__c/RD_External_Id__c"
     first = sf.restful(path, method="PATCH", json={"allOrNone": True, "records": records})
     second = sf.restful(path, method="PATCH", json={"allOrNone": True, "records": records})
     assert [r["created"] for r in first] == [True] * 3 and [r["created"] for r in second] == [False] * 3
     assert [r["id"] for r in first] == [r["id"] for r in second]
-    assert len(emu.org.records("Media_Verification__c")) == 3
-    single = sf.Media_Verification__c.upsert(f"Verification_Key__c/{version_id}:0", {"Status__c": "Quarantined"},
-                                             raw_response=True)
+    assert len(emu.org.records("RD_Media_Verification__c")) == 3
+    single = sf.RD_Media_Verification__c.upsert(f"RD_External_Id__c/{version_id}:0",
+                                                {"RD_Verification_Status__c": "Quarantined"}, raw_response=True)
     assert single.status_code == 200 and single.json()["created"] is False
     ops = [e["op"] for e in emu.request_log.effects(record_id=first[0]["id"])]
     assert ops == ["create", "update", "update"]
@@ -462,7 +471,7 @@ def test_sqlite_store_survives_a_restart(tmp_path):
 def test_demo_seed_is_a_small_firm_with_files(tmp_path):
     with run_emulator(seed="demo") as emu:
         http = emu.http_session()
-        sf = client(emu, http)
+        sf = client(emu, http, f"admin@{DOMAIN}")
         assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 20
         assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 40
         checks = sf.query("SELECT Id, Status__c, Account__r.Name FROM KYC_Check__c")["records"]
