@@ -45,6 +45,19 @@ def banners(s: dict, h: dict, backlog_limit_min: float) -> None:
     used, limit = h["api_used"], h["api_limit"]
     if used is not None and limit and (limit - used) / limit < API_LOW_SHARE:
         st.warning(f"Salesforce API budget low: {limit - used:,} of {limit:,} calls left in the 24-hour window.")
+    salesforce_problems(h)
+
+
+def salesforce_problems(h: dict) -> None:
+    """What the org refuses, in its own words and the permission it names (plain text: it comes from the org)."""
+    if h["last_poll_error"]:
+        st.error("Salesforce ingest needs attention: files may go unverified until this is fixed "
+                 "(`python -m core salesforce check` tests every permission).")
+        st.text(h["last_poll_error"])
+    if h["dead_letters"] and h["latest_dead_letter"]:
+        st.warning(f"{h['dead_letters']} effect(s) on Salesforce or email failed for good; the latest said "
+                   "(Settings > Dead letters lists them and sends them again):")
+        st.text(h["latest_dead_letter"])
 
 
 def figures(s: dict, h: dict) -> None:

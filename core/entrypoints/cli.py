@@ -230,6 +230,19 @@ def _cmd_serve(args) -> int:
     return 0
 
 
+def _cmd_salesforce_check(args) -> int:
+    from core.adapters.salesforce.check import run_check
+    from core.settings import get_settings
+
+    cfg = get_settings().salesforce
+    if cfg is None:
+        print("no Salesforce org is configured: set [salesforce] in the secrets file or the SF_* variables")
+        return 1
+    report = run_check(cfg)
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
 def _cmd_apikeys_create(args) -> int:
     from core.bootstrap import get_app
     from core.commands.apikeys import create_api_key
@@ -337,6 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8600)
     serve.add_argument("--workers", type=int, default=1, help="server processes")
     serve.set_defaults(func=_cmd_serve)
+
+    salesforce = sub.add_parser("salesforce", help="the connected Salesforce org")
+    salesforce_sub = salesforce.add_subparsers(dest="salesforce_command", required=True)
+    salesforce_sub.add_parser("check", help="prove the integration user can do everything Response Desk does, on a "
+                                            "throwaway file; exit 1 naming what is missing").set_defaults(
+        func=_cmd_salesforce_check)
 
     keys = sub.add_parser("apikeys", help="manage verification API keys")
     keys_sub = keys.add_subparsers(dest="apikeys_command", required=True)

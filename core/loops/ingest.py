@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from core.adapters import worker_state
 from core.adapters.app_settings import thresholds
 from core.adapters.media import StoredFile
-from core.adapters.salesforce import content
+from core.adapters.salesforce import access, content
+from core.adapters.salesforce.access import explain_error
 from core.adapters.salesforce.gateway import FileTooLarge, SalesforceGateway, parse_sf_datetime, soql_ids
 from core.clock import utcnow
 from core.commands import items
@@ -180,10 +181,23 @@ def poll(app: App, gw: SalesforceGateway, *, overlap: timedelta = timedelta(seco
                 newest, newest_id = stamp, page[-1]["Id"]
                 _save_state(app, newest, newest_id, None)
     except Exception as error:
-        _save_state(app, None, None, f"{type(error).__name__}: {error}")
+        _save_state(app, None, None, explain_error(error))
         raise
-    _save_state(app, newest, newest_id, None)
+    _save_state(app, newest, newest_id, _access_problem(gw, state.last_error))
     return report
+
+
+def _access_problem(gw: SalesforceGateway, before: str | None) -> str | None:
+    """What the integration user lacks, named (asked of the org once an hour). A pass that cannot see
+    every file still registers the ones it sees, and says here why the others stay unseen."""
+    try:
+        problem = "; ".join(access.known_problems(gw, gw.cfg.fields)) or None
+    except Exception as error:  # the org is busy: the files were ingested; ask again at the next pass
+        log.warning("Salesforce: could not read the integration user's permissions: %s", explain_error(error))
+        return None
+    if problem and problem != before:
+        log.warning("Salesforce: %s", problem)
+    return problem
 
 
 def _pages(rows, size: int):

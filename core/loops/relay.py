@@ -31,6 +31,10 @@ class OutboxRelay:
     def transient(self, error: Exception) -> bool:
         return False
 
+    def describe(self, error: Exception) -> str:
+        """What a failed batch's entries record as their last error."""
+        return f"{type(error).__name__}: {error}"
+
     def run_once(self) -> int:
         """One pass over every kind. Returns how many entries were attempted."""
         attempted = 0
@@ -43,9 +47,9 @@ class OutboxRelay:
                 handler(entries)
             except Exception as error:  # the whole batch failed: each entry retries or parks
                 if not self.transient(error):
-                    log.exception("relay handler %s failed", kind)
+                    log.exception("relay handler %s failed: %s", kind, self.describe(error))
                 for entry in entries:
-                    self.fail(entry, f"{type(error).__name__}: {error}", transient=self.transient(error))
+                    self.fail(entry, self.describe(error), transient=self.transient(error))
         return attempted
 
     def drain(self, max_passes: int = 100) -> None:

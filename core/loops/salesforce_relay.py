@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.adapters.salesforce import effects
+from core.adapters.salesforce.access import CASE_EXTERNAL_ID, explain_error
 from core.adapters.salesforce.gateway import SalesforceGateway, is_transient, soql_ids
 from core.commands import outbox, quarantine
 from core.domain.audit_actions import AuditAction
@@ -24,7 +25,6 @@ from core.loops.relay import OutboxRelay
 from core.models import OutboxEntry, Quarantine
 
 RELAY = Actor.system("relay")
-CASE_EXTERNAL_ID = "RD_Item_Id__c"
 
 
 class SalesforceRelay(OutboxRelay):
@@ -39,6 +39,9 @@ class SalesforceRelay(OutboxRelay):
 
     def transient(self, error: Exception) -> bool:
         return is_transient(error)
+
+    def describe(self, error: Exception) -> str:
+        return explain_error(error)  # names the permission or field the org found missing
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _finish(self, entries: list[OutboxEntry], action: AuditAction, details: Callable[[OutboxEntry], dict],

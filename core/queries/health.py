@@ -26,6 +26,8 @@ def health(db: Database) -> dict:
         ingest = s.get(IngestState, "salesforce")
         restore_failed = s.execute(select(func.count()).select_from(Quarantine).where(
             Quarantine.status == QuarantineStatus.RESTORE_FAILED)).scalar_one()
+        latest_dead = s.execute(select(OutboxEntry.last_error).where(OutboxEntry.status == "dead")
+                                .order_by(OutboxEntry.id.desc()).limit(1)).scalar_one_or_none()
     workers = {name.split(":", 1)[1]: (now - row.updated_at).total_seconds()
                for name, row in statuses.items() if name.startswith("worker:")}
     api = statuses.get("salesforce_api")
@@ -35,6 +37,7 @@ def health(db: Database) -> dict:
         "scan_rate_per_min": recent / 5.0,
         "outbox_backlog": outbox.get("pending", 0),
         "dead_letters": outbox.get("dead", 0),
+        "latest_dead_letter": latest_dead,  # why the newest dead letter failed: it names what is missing
         "restore_failed": restore_failed,
         "api_used": api.data.get("used") if api else None,
         "api_limit": api.data.get("limit") if api else None,

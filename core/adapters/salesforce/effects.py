@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.adapters.salesforce import content
+from core.adapters.salesforce.access import HISTORY_VERSION_FIELD, explain_result
 from core.adapters.salesforce.gateway import SalesforceGateway, chunks
 from core.settings import SalesforceFields
 
@@ -24,7 +25,7 @@ def _failures(results: list[dict[str, Any]], keys: list[str], tolerated: set[str
     failed = {}
     for key, result in zip(keys, results):
         if not result.get("success") and not (_codes(result) & tolerated):
-            failed[key] = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in result.get("errors") or [])
+            failed[key] = explain_result(result)
     return failed
 
 
@@ -39,7 +40,7 @@ def write_verification(gw: SalesforceGateway, fields: SalesforceFields,
                   fields.verified_at: w["verified_at"], fields.sha256: w["sha256"],
                   fields.detector_versions: w["detectors"], fields.provenance_source: w["source"]}
         updates.append({"attributes": {"type": "ContentVersion"}, "Id": w["version_id"], **values})
-        history.append({fields.history_external_id: w["history_id"], "RD_Content_Version_Id__c": w["version_id"],
+        history.append({fields.history_external_id: w["history_id"], HISTORY_VERSION_FIELD: w["version_id"],
                         **values})
     failed = _failures(gw.collection("PATCH", updates), [w["version_id"] for w in writes])
     for batch in chunks(list(zip(writes, history))):

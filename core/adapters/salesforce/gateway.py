@@ -145,6 +145,11 @@ class SalesforceGateway:
             page = self._call(lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True,
                                                                      timeout=self.cfg.timeout_s))
 
+    def describe(self, sobject: str) -> dict[str, Any]:
+        """The object as the integration user sees it: the fields field-level security shows, and whether
+        it may create and edit each."""
+        return self._call(lambda sf: getattr(sf, sobject).describe())
+
     def download(self, version_id: str, dest: Path, max_bytes: int, chunk: int = 1 << 16) -> tuple[int, str]:
         """Stream a ContentVersion's bytes to `dest` with bounded memory. Returns (size, sha256)."""
         soql_id(version_id)
