@@ -62,7 +62,7 @@ class FileEvents:
     def interrupt(self) -> None:
         client = self._client
         if client is not None:
-            client.cancel()
+            client.close()
 
     def _subscribe(self) -> bool:
         """One Subscribe stream, until it ends; True when it delivered anything."""

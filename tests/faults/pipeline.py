@@ -48,7 +48,7 @@ def worker_env(app, emu, **extra) -> dict:
             "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode(), "SF_LOGIN_URL": emu.base_url, "SF_AUTH": "jwt",
             "SF_CLIENT_ID": CONSUMER_KEY, "SF_USERNAME": INTEGRATION_USER,
             "SF_PRIVATE_KEY_FILE": str(emu.jwt_private_key_path), "SF_CA_BUNDLE": str(emu.ca_path),
-            "PYTHONPATH": str(PROJECT_ROOT), **extra}
+            "SF_PUBSUB_ADDRESS": emu.pubsub_address, "PYTHONPATH": str(PROJECT_ROOT), **extra}
 
 
 def start_worker(env: dict, name: str, lease_s: float = 3.0, log: Path | None = None) -> subprocess.Popen:

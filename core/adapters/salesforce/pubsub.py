@@ -57,7 +57,7 @@ class Batch:
 
 
 class PubSubClient:
-    """One channel to the Pub/Sub API; `subscribe` runs one Subscribe stream, `cancel` ends it from
+    """One channel to the Pub/Sub API; `subscribe` runs one Subscribe stream, `close` ends it from
     another thread."""
 
     def __init__(self, cfg: SalesforceSettings):
@@ -99,13 +99,11 @@ class PubSubClient:
                 fetches.put(None)
                 call.cancel()
 
-    def cancel(self) -> None:
+    def close(self) -> None:
+        """End the stream and any call in flight (from any thread); the client is spent afterwards."""
         with self._lock:
             if self._call is not None:
                 self._call.cancel()
-
-    def close(self) -> None:
-        self.cancel()
         self.channel.close()
 
     def _schema(self, schema_id: str, metadata) -> Any:
