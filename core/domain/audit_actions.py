@@ -71,6 +71,16 @@ class AuditAction(StrEnum):
     def meaning(self) -> str:
         return MEANINGS[self]
 
+    @property
+    def label(self) -> str:
+        """The action in words: 'item.review_started' reads 'Item review started', 'auth.signed_in' 'Signed in'."""
+        subject, _, verb = self.value.partition(".")
+        words = f"{SUBJECTS.get(subject, subject)} {verb.replace('_', ' ')}".strip()
+        return words[:1].upper() + words[1:]
+
+
+SUBJECTS = {"auth": "", "apikey": "API key", "audit": "Audit trail", "communication": "Message",
+            "hashbank": "Hash bank", "salesforce": "Salesforce", "settings": "Settings", "user": "Account"}
 
 A = AuditAction
 MEANINGS: dict[AuditAction, str] = {

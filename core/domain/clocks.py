@@ -22,6 +22,13 @@ class ClockState:
     MET = "met"
 
 
+STATE_LABELS = {ClockState.NOT_STARTED: "Not started", ClockState.RUNNING: "Running", ClockState.WARNING: "Due soon",
+                ClockState.OVERDUE: "Overdue", ClockState.MET: "Met"}
+# The recorded moments that start clocks, in words.
+MOMENT_LABELS = {"aware_at": "Aware of the incident", "classified_at": "Classified as major (DORA)",
+                 "determined_at": "Determined a cybersecurity incident (NYDFS)"}
+
+
 @dataclass(frozen=True)
 class Period:
     hours: float = 0.0

@@ -36,6 +36,10 @@ class IncidentStatus(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 S = IncidentStatus
 # Forward one step at a time; reopening goes back to investigating (with a reason). Closed is final.
@@ -69,6 +73,15 @@ class Audience(StrEnum):
     CUSTOMERS = "customers"
     LAW_ENFORCEMENT = "law_enforcement"
 
+    @property
+    def label(self) -> str:
+        return AUDIENCE_LABELS[self]
+
+
+AUDIENCE_LABELS = {Audience.COMPLIANCE: "Compliance", Audience.SECURITY: "Security operations", Audience.LEGAL: "Legal",
+                   Audience.SALESFORCE_ADMIN: "Salesforce admins", Audience.EXECUTIVE: "Executives",
+                   Audience.REGULATOR: "Regulator", Audience.CUSTOMERS: "Customers",
+                   Audience.LAW_ENFORCEMENT: "Law enforcement"}
 
 EXTERNAL_AUDIENCES = frozenset({Audience.REGULATOR, Audience.CUSTOMERS, Audience.LAW_ENFORCEMENT})
 
@@ -146,41 +159,90 @@ class Reference:
 
 ACCOUNT_LOOKUPS = ("account_id", "AccountId", "Account__c")  # where a record names its customer's account
 CONTACT_LOOKUPS = ("contact_id", "ContactId", "Contact__c")
+PERSON_ACCOUNT, BUSINESS_ACCOUNT, ACCOUNT, CONTACT = "Person account", "Business account", "Account", "Contact"
+
+
+def _lookup(link: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((str(link[k]) for k in keys if link.get(k)), None)
+
+
+def _account_kind(is_person: Any) -> str:
+    return ACCOUNT if is_person is None else PERSON_ACCOUNT if is_person else BUSINESS_ACCOUNT
+
+
+Customer = tuple[str, str, str]  # (id, kind, name)
+
+
+def _accounts_of_contacts(links: list[dict[str, Any]]) -> dict[str, Customer]:
+    """Which account each contact belongs to, as far as the links say: a person account's own contact
+    (PersonContactId), a Contact's AccountId."""
+    owners: dict[str, Customer] = {}
+    for link in links:
+        rid, rtype = str(link["entity_id"]), link.get("entity_type")
+        if rtype == "Account" and link.get("person_contact_id"):
+            owners[str(link["person_contact_id"])] = (rid, PERSON_ACCOUNT, link.get("entity_name") or rid)
+        elif rtype == "Contact" and (account := _lookup(link, ACCOUNT_LOOKUPS)):
+            owners.setdefault(rid, (account, _account_kind(link.get("account_is_person")),
+                                    link.get("account_name") or f"Account {account}"))
+    return owners
+
+
+def _customer(link: dict[str, Any], owners: dict[str, Customer]) -> tuple[Customer, bool] | None:
+    """The customer behind one record link, and whether the record is that customer itself."""
+    rid, rtype = str(link["entity_id"]), link.get("entity_type")
+    name = link.get("entity_name") or rid
+    if rtype == "Account":
+        return (rid, _account_kind(link.get("is_person_account")), name), True
+    contact = rid if rtype == "Contact" else _lookup(link, CONTACT_LOOKUPS)
+    if contact in owners:
+        return owners[contact], False
+    if account := _lookup(link, ACCOUNT_LOOKUPS):
+        return (account, _account_kind(link.get("account_is_person")), link.get("account_name") or f"Account {account}"), \
+            False
+    if contact is None:
+        return None
+    if rtype == "Contact":
+        return (contact, CONTACT, name), True
+    return (contact, CONTACT, link.get("contact_name") or f"Contact {contact}"), False
 
 
 def affected_customers(links_by_item: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Customers behind the Salesforce records that an incident's files touched.
+    """The customers behind the Salesforce records that an incident's files touched: the one count of
+    "customers affected" that the Incidents page and every notice use.
 
-    `links_by_item`: {item id: customer-record links (entity_id, entity_type, entity_name, and where the
-    record data carries them, account / contact lookups such as a KYC check's Account__c)}.
-    A customer is an Account, reached directly or through a Contact's or KYC check's account lookup;
-    a Contact with no known account counts as a customer of its own."""
+    `links_by_item`: {item id: customer-record links (entity_id, entity_type, entity_name, and the
+    lookups core.domain.records.CUSTOMER_FIELDS reads at ingest)}. A customer is an account, a
+    business or a person account, reached directly or through the account a record names (a Contact's
+    AccountId, a KYC check's Account__c); a person account's own contact (PersonContactId) is the
+    same person; a Contact with no known account is a customer of its own. A record that names no
+    customer (no account or contact lookup) is counted as a record, not as a customer."""
+    owners = _accounts_of_contacts([link for links in links_by_item.values() for link in links])
     records: dict[str, dict[str, Any]] = {}
-    accounts: dict[str, dict[str, Any]] = {}
-    people: dict[str, dict[str, Any]] = {}
+    customers: dict[str, dict[str, Any]] = {}
     for item_id, links in sorted(links_by_item.items()):
         for link in links:
-            rid, rtype = str(link["entity_id"]), link.get("entity_type") or "record"
-            name = link.get("entity_name") or rid
-            record = records.setdefault(rid, {"id": rid, "type": rtype, "name": name, "items": []})
-            if item_id not in record["items"]:
-                record["items"].append(item_id)
-            account_id = rid if rtype == "Account" else next(
-                (str(link[k]) for k in ACCOUNT_LOOKUPS if link.get(k)), None)
-            if account_id:
-                entry = accounts.setdefault(account_id, {"id": account_id, "name": None, "records": []})
-                if rtype == "Account":
-                    entry["name"] = name
-                if rid not in entry["records"]:
-                    entry["records"].append(rid)
-            contact_id = rid if rtype == "Contact" else next(
-                (str(link[k]) for k in CONTACT_LOOKUPS if link.get(k)), None)
-            if contact_id and not account_id:
-                people.setdefault(contact_id, {"id": contact_id, "name": name if rtype == "Contact" else contact_id})
-    for entry in accounts.values():
-        entry["name"] = entry["name"] or f"Account {entry['id']}"
-    customers = sorted(accounts.values(), key=lambda a: a["name"]) + sorted(people.values(), key=lambda p: p["name"])
-    return {"customers": customers, "customer_count": len(customers),
+            rid = str(link["entity_id"])
+            record = records.setdefault(rid, {"id": rid, "type": link.get("entity_type") or "record",
+                                              "name": link.get("entity_name") or rid, "items": []})
+            _add(record["items"], item_id)
+            found = _customer(link, owners)
+            if found is None:
+                continue
+            (cid, kind, name), itself = found
+            customer = customers.setdefault(cid, {"id": cid, "kind": kind, "name": name, "records": [], "items": []})
+            if itself:  # the record's own name and kind say most
+                customer["name"] = name
+            if customer["kind"] in (ACCOUNT, CONTACT) and kind in (PERSON_ACCOUNT, BUSINESS_ACCOUNT):
+                customer["kind"] = kind
+            _add(customer["records"], record["name"])
+            _add(customer["items"], item_id)
+    ordered = sorted(customers.values(), key=lambda c: (c["name"].lower(), c["id"]))
+    return {"customers": ordered, "customer_count": len(ordered),
             "records": sorted(records.values(), key=lambda r: (r["type"], r["name"])),
             "record_count": len(records),
             "record_types": sorted({r["type"] for r in records.values()})}
+
+
+def _add(values: list[Any], value: Any) -> None:
+    if value not in values:
+        values.append(value)

@@ -24,12 +24,27 @@ class ItemState(StrEnum):
     CONFIRMED_SYNTHETIC = "confirmed_synthetic"
     RELEASED = "released"
 
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
 
 class Risk(StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     UNSCANNABLE = "unscannable"
+
+    @property
+    def label(self) -> str:
+        return RISK_LABELS[self]
+
+
+# The words people read for each state and risk.
+STATE_LABELS = {ItemState.RECEIVED: "Received", ItemState.SCANNING: "Scanning", ItemState.CLEAN: "Clean",
+                ItemState.QUARANTINED: "Waiting for review", ItemState.IN_REVIEW: "In review",
+                ItemState.CONFIRMED_SYNTHETIC: "Confirmed synthetic", ItemState.RELEASED: "Released"}
+RISK_LABELS = {Risk.LOW: "Low", Risk.MEDIUM: "Medium", Risk.HIGH: "High", Risk.UNSCANNABLE: "Unscannable"}
 
 
 S = ItemState

@@ -1,4 +1,5 @@
-"""Which Salesforce records a file's links point at: the one rule for a "customer record".
+"""Which Salesforce records a file's links point at, and whose they are: the one rule for a "customer
+record" and for the customer behind it.
 
 A file in Salesforce is linked to its owner (a User), maybe to groups and libraries, and to the
 records it belongs to: an Account, a Contact, a KYC check, an opportunity. Only the last kind is a
@@ -20,3 +21,18 @@ def is_customer_record(link: Mapping[str, Any]) -> bool:
     Both the type and the id prefix must say so: a link whose type is unknown is judged by its id."""
     return (link.get("entity_type") not in NOT_CUSTOMER_TYPES
             and not str(link.get("entity_id") or "").startswith(NOT_CUSTOMER_PREFIXES))
+
+
+# The fields that name the customer behind a record, per object: read at ingest with the file's links
+# (core.adapters.salesforce.content) and kept on each link under the key after the arrow. A person
+# account (IsPersonAccount) is one person, whose own Contact is its PersonContactId.
+CUSTOMER_FIELDS: dict[str, dict[str, str]] = {
+    "Account": {"IsPersonAccount": "is_person_account", "PersonContactId": "person_contact_id"},
+    "Contact": {"AccountId": "account_id", "Account.Name": "account_name",
+                "Account.IsPersonAccount": "account_is_person"},
+    "Case": {"AccountId": "account_id", "Account.Name": "account_name", "ContactId": "contact_id",
+             "Contact.Name": "contact_name"},
+    "Opportunity": {"AccountId": "account_id", "Account.Name": "account_name"},
+    "KYC_Check__c": {"Account__c": "account_id", "Account__r.Name": "account_name", "Contact__c": "contact_id",
+                     "Contact__r.Name": "contact_name"},
+}

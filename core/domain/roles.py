@@ -16,6 +16,10 @@ class Role(StrEnum):
     # The worker, the verification API and the demo traffic act as the system.
     SYSTEM = "system"
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
 
 HUMAN_ROLES = tuple(r for r in Role if r is not Role.SYSTEM)
 

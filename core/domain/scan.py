@@ -6,6 +6,32 @@ from typing import Any
 
 from core.domain.lifecycle import Risk
 
+# What each detector label means, in the words a reviewer reads before the detector's numbers.
+FINDING_LABELS: dict[str, str] = {
+    "known_synthetic_exact": "An exact copy of a file already confirmed synthetic",
+    "known_synthetic_near": "A near-duplicate of a file already confirmed synthetic",
+    "known_genuine": "Matches a file known to be genuine",
+    "no_match": "Not in any hash bank",
+    "ai_declared": "Its C2PA provenance declares AI generation",
+    "invalid": "Its C2PA provenance fails validation (changed after signing, or forged)",
+    "no_ai_declared": "Its C2PA provenance declares no AI source",
+    "no_manifest": "No C2PA provenance",
+    "generator_parameters": "Its metadata carries an image generator's settings (prompt, sampler)",
+    "ai_source_declared": "Its metadata declares an AI source",
+    "generator_software": "Its metadata names an image generator",
+    "none": "No generator metadata",
+    "synthetic": "A detection model found traces of generation",
+    "no_trace_found": "A detection model found no trace of generation",
+    "genuine": "A detection model judged it genuine",
+    "not_applicable": "Not applicable to this file",
+    "error": "The check failed (so the file is held)",
+}
+
+
+def finding(label: str) -> str:
+    """A detector label in words; an unknown label is shown as it is, never hidden."""
+    return FINDING_LABELS.get(label, label.replace("_", " "))
+
 
 @dataclass(frozen=True)
 class SignalRecord:
