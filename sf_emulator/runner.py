@@ -19,7 +19,7 @@ from .emulator import Emulator
 from .metadata import METADATA_DIR
 from .org import Org
 from .pubsub import KEEPALIVE_S, PubSubServer
-from .seed import CONSUMER_KEY, CONSUMER_SECRET, DEMO_PASSWORD, DEMO_SECURITY_TOKEN, DOMAIN, seed
+from .seed import CONSUMER_KEY, CONSUMER_SECRET, DEMO_PASSWORD, DEMO_SECURITY_TOKEN, DOMAIN, grant_access, seed
 from .store import RecordStore
 from .tls import make_signing_identity, make_tls_files
 
@@ -34,6 +34,8 @@ class EmulatorServer:
         org = Org(RecordStore(db_path), api_limit=api_limit, session_ttl=session_ttl, metadata=metadata)
         if org.store.is_empty:
             seed(org, seed_kind)
+        elif org.store.meta("assignments") is None:
+            grant_access(org)
         self.tls = make_tls_files(self.state_dir)
         # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without it every response
         # waits ~40 ms for a delayed ACK (uvicorn writes headers and body separately).

@@ -59,15 +59,22 @@ def seed_empty(org: Org) -> None:
         if prefix == "integration":
             org.store.set_meta("integration_user_id", user_id)
             org.store.put("User", {**org.store.get(user_id), "CreatedById": user_id, "LastModifiedById": user_id})
+    org.add_connected_app(CONSUMER_KEY, CONSUMER_SECRET, run_as_username=f"integration@{DOMAIN}")
+    grant_access(org)
+    org.create("ContentWorkspace", {"Name": "Response Desk Quarantine",
+                                    "Description": "Restricted library for files under review"})
+
+
+def grant_access(org: Org) -> None:
+    """Each seeded user's profile and permission sets, and the connected app's policy: also for an org
+    kept (--db) from before the emulator had permissions."""
+    for prefix, *_ in USERS:
         profile, sets = ACCESS[prefix.split(".")[0]]
-        org.security.assign(user_id, profile=profile,
+        org.security.assign(org.user_by_username(f"{prefix}@{DOMAIN}")["Id"], profile=profile,
                             permission_sets=tuple(n for n in sets if n in org.security.permission_sets))
     # salesforce/README.md, "The connected app": admin approved users are pre-authorised, through the
     # Response Desk Integration permission set.
-    org.add_connected_app(CONSUMER_KEY, CONSUMER_SECRET, run_as_username=f"integration@{DOMAIN}",
-                          policy="admin_approved", permission_sets=("Response_Desk_Integration",))
-    org.create("ContentWorkspace", {"Name": "Response Desk Quarantine",
-                                    "Description": "Restricted library for files under review"})
+    org.update_connected_app(CONSUMER_KEY, policy="admin_approved", permission_sets=["Response_Desk_Integration"])
 
 
 def user_ids(org: Org, role: str) -> list[str]:

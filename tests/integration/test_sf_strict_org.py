@@ -4,6 +4,9 @@ ShareType and Visibility rules, a JWT sign-in the connected app does not pre-aut
 by the unmodified simple-salesforce client, as each seeded user."""
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import jwt
 import pytest
 import requests
@@ -238,23 +241,37 @@ def test_deleting_a_file_revokes_its_public_links(emu):
 
 # --- signing in: the connected app's pre-authorisation ---------------------------------------------------
 
+def jwt_sign_in(emu) -> requests.Response:
+    claims = {"iss": CONSUMER_KEY, "sub": INTEGRATION, "aud": emu.base_url, "exp": 2_000_000_000}
+    assertion = jwt.encode(claims, emu.jwt_private_key_path.read_text(), algorithm="RS256")
+    return emu.http_session().post(f"{emu.base_url}/services/oauth2/token", data={
+        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
+
+
 def test_jwt_sign_in_needs_the_user_pre_authorised_by_the_connected_app(emu):
-    http = emu.http_session()
-
-    def jwt_sign_in() -> requests.Response:
-        claims = {"iss": CONSUMER_KEY, "sub": INTEGRATION, "aud": emu.base_url, "exp": 2_000_000_000}
-        assertion = jwt.encode(claims, emu.jwt_private_key_path.read_text(), algorithm="RS256")
-        return http.post(f"{emu.base_url}/services/oauth2/token",
-                         data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
-
-    assert jwt_sign_in().status_code == 200
+    assert jwt_sign_in(emu).status_code == 200
     emu.org.security.unassign(user(emu, INTEGRATION), "Response_Desk_Integration")
-    refused = jwt_sign_in()
+    refused = jwt_sign_in(emu)
     assert (refused.status_code, refused.json()) == (400, {"error": "invalid_grant",
                                                            "error_description": "user hasn't approved this consumer"})
     emu.org.security.assign(user(emu, INTEGRATION), permission_sets=("Response_Desk_Integration",))
     emu.org.update_connected_app(CONSUMER_KEY, policy="self_authorize")  # the default policy: nobody approved
-    assert jwt_sign_in().json()["error_description"] == "user hasn't approved this consumer"
+    assert jwt_sign_in(emu).json()["error_description"] == "user hasn't approved this consumer"
+
+
+def test_an_org_kept_from_before_permissions_gets_the_seeded_access_when_it_starts(tmp_path):
+    db = str(tmp_path / "org.db")
+    with run_emulator(seed="empty", db_path=db):
+        pass
+    with sqlite3.connect(db) as stored:  # as a --db org kept from before users had permissions
+        stored.execute("DELETE FROM meta WHERE key = 'assignments'")
+        apps = json.loads(stored.execute("SELECT value FROM meta WHERE key = 'connected_apps'").fetchone()[0])
+        apps[CONSUMER_KEY] = {k: v for k, v in apps[CONSUMER_KEY].items() if k not in ("policy", "permission_sets")}
+        stored.execute("UPDATE meta SET value = ? WHERE key = 'connected_apps'", (json.dumps(apps),))
+    with run_emulator(seed="empty", db_path=db) as second:
+        assert set(second.org.security.permission_sets_of(user(second, INTEGRATION))) == {
+            "Response_Desk_Integration", FILES}
+        assert jwt_sign_in(second).status_code == 200
 
 
 def test_version_data_of_a_file_the_user_cannot_see_is_not_found(emu):
