@@ -1,6 +1,7 @@
 """Salesforce-style record ids: 3-char key prefix, 15-char case-sensitive body, 3-char checksum suffix."""
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 
@@ -22,6 +23,7 @@ def checksum_suffix(id15: str) -> str:
     return suffix
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every id comparison in a WHERE clause normalises both sides
 def to_18(record_id: str) -> str:
     """Normalise a 15- or 18-char id to 18 chars; raises ValueError for anything else."""
     if not isinstance(record_id, str) or not _ID_SHAPE.match(record_id):
