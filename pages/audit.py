@@ -5,8 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from core.commands import audit as audit_service
+from core.domain.audit_actions import AuditAction
 from core.domain.roles import Action, Actor, may
 from core.queries import audit as audit_queries
+from ui import format as fmt
 from ui.context import app, demo_banner, require_actor
 
 actor = require_actor()
@@ -40,8 +42,10 @@ any_ = lambda v: "any" if v is None else v
 cols = st.columns([2, 2, 2, 2])
 text = cols[0].text_input("Search", placeholder="object id, actor, action or reason", key="a-text")
 who = cols[1].selectbox("Actor", [None, *actors], format_func=any_, key="a-actor")
-action = cols[2].selectbox("Action", [None, *actions], format_func=any_, key="a-action")
-object_type = cols[3].selectbox("Object type", [None, *object_types], format_func=any_, key="a-object-type")
+action = cols[2].selectbox("Action", [None, *actions], key="a-action",
+                           format_func=lambda v: "any" if v is None else fmt.label(AuditAction, v))
+object_type = cols[3].selectbox("About", [None, *object_types], key="a-object-type",
+                                format_func=lambda v: "anything" if v is None else fmt.words(v))
 cols = st.columns([2, 2, 1])
 object_id = cols[0].text_input("Object id", key="a-object-id")
 today = datetime.now(UTC).date()
@@ -53,7 +57,13 @@ if chosen:
     filters["until"] = datetime.combine(chosen[-1], time.min, tzinfo=UTC) + timedelta(days=1)
 
 events = audit_queries.search_events(app().db, actor=actor, limit=int(limit), **filters)
-st.dataframe(events, hide_index=True, width="stretch", key="a-events")
+st.caption(f"{len(events)} event(s), newest first" + (f" (the first {int(limit)})" if len(events) == limit else "") + ".")
+shown = events.assign(about=[fmt.about(t, i) for t, i in zip(events["object_type"], events["object_id"])],
+                      details=events["after"].map(fmt.details))
+fmt.table(shown, {"seq": "#", "occurred_at": ("When", fmt.TIME), "actor": "Who", "action": "What", "about": "About",
+                  "reason": "Reason", "outcome": "Outcome", "details": "Details"},
+          labels={"action": lambda v: fmt.label(AuditAction, v)}, key="a-events")
+fmt.raw(events.head(50).to_dict("records"), "The newest 50 events as recorded, with their hashes (JSON)")
 
 if may(actor, Action.AUDIT_EXPORT):
     left, right = st.columns(2)

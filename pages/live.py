@@ -3,10 +3,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.domain.clocks import STATE_LABELS as CLOCK_STATES
+from core.domain.incidents import IncidentStatus
+from core.domain.lifecycle import ItemState, Risk
 from core.queries import admin as admin_queries
 from core.queries import health as health_queries
 from core.queries import incidents as incident_queries
 from core.queries import items as item_queries
+from ui import charts
+from ui import format as fmt
 from ui.context import app, check_session, demo_banner, require_actor
 from ui.format import duration
 
@@ -70,7 +75,7 @@ def figures(s: dict, h: dict) -> None:
     row = st.columns(5)
     row[0].metric("Awaiting review", s["awaiting_review"])
     row[1].metric("Waiting for a verdict", s["unverified"])
-    row[2].metric("Oldest unverified", duration(s["oldest_unverified_s"]))
+    row[2].metric("Oldest unverified", duration(s["oldest_unverified_s"]) if s["oldest_unverified_s"] else "none")
     row[3].metric("Outbox backlog", h["outbox_backlog"], help=f"{h['dead_letters']} dead letters")
     row[4].metric("Dead letters", h["dead_letters"])
     row = st.columns(5)
@@ -79,23 +84,23 @@ def figures(s: dict, h: dict) -> None:
                  "holds them and does not show them as released. Settings > Dead letters says why and sends "
                  "them again.")
     used, limit = h["api_used"], h["api_limit"]
-    row[0].metric("API budget left", "not reported" if not limit else f"{(limit - used) / limit:.0%}",
-                  help=None if not limit else f"{limit - used:,} of {limit:,} calls left in the 24-hour window")
-    row[1].metric("Worker heartbeat", "none" if h["worker_heartbeat_s"] is None
+    row[0].metric("API budget left", fmt.EMPTY if not limit else f"{(limit - used) / limit:.0%}",
+                  help="The org has not reported its API usage yet." if not limit
+                  else f"{limit - used:,} of {limit:,} calls left in the 24-hour window")
+    row[1].metric("Worker heartbeat", "never" if h["worker_heartbeat_s"] is None
                   else f"{duration(h['worker_heartbeat_s'])} ago")
     row[2].metric("In review", s["in_review"])
 
 
 def chart(minutes) -> None:
-    fig = go.Figure([go.Bar(x=minutes["minute"], y=minutes["verified"], name="verified"),
-                     go.Bar(x=minutes["minute"], y=minutes["flagged"], name="flagged")])
+    local = minutes.assign(minute=minutes["minute"].dt.tz_convert(fmt.zone_name()).dt.tz_localize(None))
+    fig = go.Figure([go.Bar(x=local["minute"], y=local["verified"], name="Verified"),
+                     go.Bar(x=local["minute"], y=local["flagged"], name="Flagged")])
     fig.update_layout(barmode="group", height=260, margin=dict(l=10, r=10, t=30, b=10),
-                      title="Verifications and flags per minute, last hour (UTC)", legend_orientation="h")
+                      title=f"Files verified and flagged per minute, last hour ({fmt.zone_name()})",
+                      legend_orientation="h", yaxis=charts.count_axis([*local["verified"], *local["flagged"]]),
+                      xaxis=dict(tickformat="%H:%M"))
     st.plotly_chart(fig, width="stretch", key="live-per-minute")
-
-
-CLOCK_STATE = {"overdue": "OVERDUE", "warning": "due soon", "running": "running", "met": "met",
-               "not_started": "not started"}
 
 
 def incidents(active: list[dict]) -> None:
@@ -103,15 +108,14 @@ def incidents(active: list[dict]) -> None:
     if not active:
         st.info("No active incident.")
     for incident in active:
-        st.text(f"{incident['reference']}  {incident['severity']}  {incident['status']}: {incident['title']}")
-        clocks = pd.DataFrame([{
-            "clock": c.get("title"), "state": CLOCK_STATE.get(c.get("state"), c.get("state")),
-            "remaining": "" if c.get("remaining_s") is None else
-            (f"{duration(c['remaining_s'])} left" if c["remaining_s"] >= 0 else f"{duration(-c['remaining_s'])} late"),
-            "deadline": c.get("deadline"),
-        } for c in incident["clocks"]])
+        st.text(f"{incident['reference']}  {incident['severity']}  {IncidentStatus(incident['status']).label}: "
+                f"{incident['title']}")
+        clocks = pd.DataFrame(incident["clocks"], columns=["title", "state", "remaining_s", "deadline"])
         if not clocks.empty:
-            st.dataframe(clocks, hide_index=True, width="stretch", key=f"live-clocks-{incident['id']}")
+            clocks["left"] = [fmt.EMPTY if c["state"] == "met" else fmt.remaining(c["remaining_s"])
+                              for c in incident["clocks"]]
+            fmt.table(clocks, {"title": "Clock", "state": "State", "left": "Time left", "deadline": ("Deadline", fmt.TIME)},
+                      labels={"state": CLOCK_STATES.get}, key=f"live-clocks-{incident['id']}")
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -129,8 +133,11 @@ def live() -> None:
         if feed.empty:
             st.info("No high-risk file so far.")
         else:
-            st.dataframe(feed, hide_index=True, width="stretch", key="live-feed", column_config={
-                "open": st.column_config.LinkColumn("Review", display_text="open")})
+            fmt.table(feed, {"id": "Item", "file_name": "File", "state": "State", "source_object": "Attached to",
+                             "scanned_at": ("Flagged", fmt.TIME),
+                             "open": ("Review", st.column_config.LinkColumn("Review", display_text="open"))},
+                      labels={"state": lambda v: fmt.label(ItemState, v), "risk": lambda v: fmt.label(Risk, v)},
+                      key="live-feed")
     with right:
         st.subheader("Active incidents")
         incidents(snap["incidents"])

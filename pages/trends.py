@@ -5,9 +5,15 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.domain.decisions import DecisionKind
 from core.queries import admin as admin_queries
 from core.queries import trends as trend_queries
+from ui import charts
+from ui import format as fmt
 from ui.context import app, demo_banner, require_actor
+
+GRAINS = {"day": "Day", "week": "Week"}
+GROUPS = {"source": "Record type", "detector": "Detector"}
 
 require_actor()
 st.title("Trends")
@@ -16,12 +22,13 @@ demo_banner()
 today = datetime.now(UTC).date()
 cols = st.columns([2, 1, 1])
 chosen = cols[0].date_input("Date range (UTC)", value=(today - timedelta(days=30), today), key="t-range")
-grain = cols[1].radio("Per", ["day", "week"], horizontal=True, key="t-grain")
-by = cols[2].radio("By", ["source", "detector"], horizontal=True, key="t-by")
+grain = cols[1].radio("Per", list(GRAINS), horizontal=True, key="t-grain", format_func=GRAINS.get)
+by = cols[2].radio("By", list(GROUPS), horizontal=True, key="t-by", format_func=GROUPS.get)
 start, end = (chosen[0], chosen[-1]) if chosen else (today, today)
 since = datetime.combine(start, time.min, tzinfo=UTC)
 until = datetime.combine(end, time.min, tzinfo=UTC) + timedelta(days=1)
 sla_hours = admin_queries.thresholds(app().db, app().settings).review_sla_hours
+x_axis = charts.date_axis(start, end)
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner="Aggregating...")
@@ -36,52 +43,68 @@ def _trends(since: datetime, until: datetime, grain: str, by: str, sla: float) -
             "sla": q.sla_breaches(db, since, until, sla_hours=sla, grain=grain)}
 
 
-def bars(frame: pd.DataFrame, title: str) -> None:
+def bars(frame: pd.DataFrame, title: str, key: str) -> None:
     st.subheader(title)
-    if frame.empty:
-        st.info("Nothing in this range.")
-    else:
-        st.plotly_chart(px.bar(frame, x="period", y="n", color="group", height=300), width="stretch")
+    if charts.too_little(frame, what="a trend"):
+        return
+    fig = px.bar(frame, x="period", y="n", color="group", labels={"n": "Files", "group": GROUPS[by]})
+    st.plotly_chart(charts.layout(fig, xaxis=x_axis, yaxis=charts.count_axis(frame.groupby("period")["n"].sum())),
+                    width="stretch", key=key)
 
 
 t = _trends(since, until, grain, by, sla_hours)
 left, right = st.columns(2)
 with left:
-    bars(t["flagged"], f"Flagged per {grain}, by {by}")
+    bars(t["flagged"], f"Files flagged per {grain}, by {GROUPS[by].lower()}", "t-flagged")
 with right:
-    bars(t["confirmed"], f"Confirmed synthetic per {grain}, by {by}")
+    bars(t["confirmed"], f"Files confirmed synthetic per {grain}, by {GROUPS[by].lower()}", "t-confirmed")
 
 left, right = st.columns(2)
 with left:
-    st.subheader("False-positive rate (released / flagged)")
-    if t["fp"].empty:
-        st.info("Nothing in this range.")
+    st.subheader("False positives: share of flagged files released")
+    fp = t["fp"].dropna(subset=["false_positive_rate"])
+    if not charts.too_little(fp, what="a rate over time"):
+        fig = px.line(fp, x="period", y="false_positive_rate", markers=True,
+                      hover_data={"flagged": True, "released": True},
+                      labels={"false_positive_rate": "Released / flagged", "flagged": "Flagged", "released": "Released"})
+        st.plotly_chart(charts.layout(fig, xaxis=x_axis, yaxis=charts.RATE_AXIS), width="stretch", key="t-fp")
+with right:
+    st.subheader("Detector precision from reviewers' decisions")
+    if t["precision"].empty:
+        st.info("No decision in this range.", icon=":material/query_stats:")
     else:
-        st.plotly_chart(px.line(t["fp"], x="period", y="false_positive_rate", markers=True, height=300),
-                        width="stretch")
-with right:
-    st.subheader("Detector precision from reviewer decisions")
-    st.dataframe(t["precision"], hide_index=True, width="stretch")
+        fmt.table(t["precision"], {"detector": "Detector", "confirmed": "Confirmed synthetic", "released": "Released",
+                                   "precision": ("Precision", st.column_config.NumberColumn(
+                                       "Precision", format="percent",
+                                   help="Of the decided files the detector fired on, the share confirmed synthetic."))},
+                  key="t-precision")
 
-st.subheader("Score distributions over time (drift)")
+st.subheader("Detector scores over time (drift)")
 drift = t["drift"]
-if drift.empty:
-    st.info("No scoring detector produced scores in this range.")
-else:
-    st.plotly_chart(px.density_heatmap(drift, x="period", y="bin_from", z="n", facet_col="detector",
-                                       histfunc="sum", nbinsy=10, height=320), width="stretch")
+if not charts.too_little(drift, what="drift"):
+    fig = px.density_heatmap(drift, x="period", y="bin_from", z="n", facet_col="detector", histfunc="sum", nbinsy=10,
+                             labels={"bin_from": "Score", "n": "Files", "period": ""})
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    st.plotly_chart(charts.layout(fig, height=320), width="stretch", key="t-drift")
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Time from scan to decision (hours)")
-    st.dataframe(t["speed"], hide_index=True, width="stretch")
+    st.subheader("Time from scan to decision")
+    if t["speed"].empty:
+        st.info("No decision in this range.", icon=":material/query_stats:")
+    else:
+        fmt.table(t["speed"], {"kind": "Decision", "n": "Decisions", "p50": "Median (h)", "p90": "90 % within (h)",
+                               "p99": "99 % within (h)", "max": "Longest (h)"},
+                  labels={"kind": lambda v: fmt.label(DecisionKind, v)}, key="t-speed")
 with right:
     st.subheader(f"Decisions past the {sla_hours:g} h review SLA")
-    if t["sla"].empty:
-        st.info("No decision in this range.")
-    else:
-        st.plotly_chart(px.bar(t["sla"], x="period", y=["decided", "breached"], barmode="group", height=300),
-                        width="stretch")
+    sla = t["sla"]
+    if not charts.too_little(sla, what="a trend"):
+        long = sla.melt(id_vars="period", value_vars=["decided", "breached"], var_name="series", value_name="n")
+        long["series"] = long["series"].map({"decided": "Decided", "breached": "Past the SLA"})
+        fig = px.bar(long, x="period", y="n", color="series", barmode="group", labels={"n": "Decisions"})
+        st.plotly_chart(charts.layout(fig, xaxis=x_axis, yaxis=charts.count_axis(sla["decided"])), width="stretch",
+                        key="t-sla")
 
 export = pd.concat([t["flagged"].assign(series="flagged"), t["confirmed"].assign(series="confirmed"),
                     t["fp"].melt(id_vars="period", var_name="series", value_name="n"),

@@ -83,7 +83,8 @@ class Resolver:
         if len(ref.path) == 1:
             return field_value(record, ref.path[0])
         parent = self.parent(record, ref)
-        return None if parent is None else self.parent_value(parent, ref.path[1])
+        return None if parent is None else self.parent_value(parent, ref.path[1],
+                                                             polymorphic=self.check(ref)[1] == "Name")
 
     def parent(self, record: dict, ref: FieldRef) -> dict | None:
         from .crud import field_value
@@ -94,10 +95,12 @@ class Resolver:
         return parent if parent is not None and self.access.reads(parent) else None
 
     @staticmethod
-    def parent_value(parent: dict, name: str) -> object:
+    def parent_value(parent: dict, name: str, *, polymorphic: bool = False) -> object:
+        """A parent's field. Through a polymorphic reference (LinkedEntity, WhatId) `Type` is the parent's
+        object type, as in Salesforce, even when the object has a Type field of its own (Account)."""
         from .crud import field_value
 
-        if name.lower() == "type" and "Type" not in parent:
+        if name.lower() == "type" and (polymorphic or "Type" not in parent):
             return parent["attributes"]["type"]
         if name.lower() == "name" and "Name" not in parent:
             return parent.get("CaseNumber") or parent.get("Title")

@@ -86,7 +86,7 @@ def render(resolver: Resolver, record: dict, fields: list[FieldRef], version: st
             continue
         nested = out.get(rel) or {"attributes": _attributes(parent, version, "Name" if target == "Name" else None)}
         child = _child_name(resolver, target, ref.path[1], parent)
-        nested[child] = resolver.parent_value(parent, ref.path[1])
+        nested[child] = resolver.parent_value(parent, ref.path[1], polymorphic=target == "Name")
         out[rel] = nested
     return out
 

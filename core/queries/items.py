@@ -13,6 +13,7 @@ from core.clock import utcnow
 from core.domain.decisions import DecisionStatus
 from core.domain.lifecycle import HELD, UNVERIFIED, ItemState
 from core.domain.roles import Action, Actor
+from core.domain.scan import finding
 from core.models import AuditEvent, Decision, HashBankEntry, MediaItem, Signal, User, Verdict
 from core.queries.sql import FLAGGED_RISKS, QUIET_LABELS, minute_of
 
@@ -116,15 +117,17 @@ def _queue_filter(*, risks=(), source_object=None, assignee=None, detector=None,
 
 
 def review_queue(db: Database, *, sla_hours: float = 4.0, limit: int = 200, **filters) -> pd.DataFrame:
-    """Items waiting for a person, oldest first (the SLA clock runs from the scan), with their age."""
+    """Items waiting for a person, oldest first (the SLA clock runs from the scan), with whether
+    each is past the SLA and whether a release of it waits for a second approver."""
     columns = [getattr(MediaItem, c) for c in QUEUE_COLUMNS]
     with db.reader() as s:
-        rows = s.execute(select(*columns).where(_queue_filter(**filters))
+        rows = s.execute(select(*columns, _release_pending().label("release_pending"))
+                         .where(_queue_filter(**filters))
                          .order_by(MediaItem.scanned_at.asc(), MediaItem.id.asc()).limit(limit)).all()
-    frame = pd.DataFrame(rows, columns=QUEUE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=[*QUEUE_COLUMNS, "release_pending"])
     age = (pd.Timestamp(utcnow()) - pd.to_datetime(frame["scanned_at"], utc=True)).dt.total_seconds() / 3600
-    frame.insert(1, "age_h", age.round(1))
-    frame.insert(2, "sla", ["BREACHED" if a > sla_hours else "ok" for a in age.fillna(0)])
+    frame["past_sla"] = (age.fillna(0) > sla_hours).astype(bool)
+    frame["release_pending"] = frame["release_pending"].astype(bool)
     return frame
 
 
@@ -153,10 +156,18 @@ def reviewers(db: Database) -> list[str]:
                               .order_by(User.email)).scalars())
 
 
-def next_in_queue(db: Database, *, reviewer: str, exclude: int | None = None) -> int | None:
-    """The item this reviewer should look at next: their own claimed item first, then the oldest free one."""
+def _release_pending():
+    return exists().where(Decision.item_id == MediaItem.id, Decision.status == DecisionStatus.PENDING_APPROVAL)
+
+
+def next_in_queue(db: Database, *, reviewer: str, exclude: int | None = None, **filters) -> int | None:
+    """The item this reviewer should open next among those the queue's filters show: their own
+    claimed item first, then the oldest one nobody holds (or handed to them). Skipped, because they
+    cannot act on it: an item someone else holds, and one whose release waits for a second approver
+    (theirs or another's: core.commands.items._check_claim refuses any decision on it)."""
     with db.reader() as s:
-        base = select(MediaItem.id).order_by(MediaItem.scanned_at.asc(), MediaItem.id.asc()).limit(1)
+        base = (select(MediaItem.id).where(_queue_filter(**filters), ~_release_pending())
+                .order_by(MediaItem.scanned_at.asc(), MediaItem.id.asc()).limit(1))
         if exclude is not None:
             base = base.where(MediaItem.id != exclude)
         mine = s.execute(base.where(MediaItem.state == ItemState.IN_REVIEW.value,
@@ -166,6 +177,14 @@ def next_in_queue(db: Database, *, reviewer: str, exclude: int | None = None) ->
         return s.execute(base.where(MediaItem.state == ItemState.QUARANTINED.value,
                                     or_(MediaItem.assignee.is_(None), MediaItem.assignee == reviewer))
                          ).scalar_one_or_none()
+
+
+def claimable(db: Database, *, item_id: int, reviewer: str) -> bool:
+    """Whether opening this item should claim it for the reviewer: it waits for review and nobody
+    else holds it or was handed it."""
+    with db.reader() as s:
+        row = s.execute(select(MediaItem.state, MediaItem.assignee).where(MediaItem.id == item_id)).first()
+    return row is not None and row.state == ItemState.QUARANTINED.value and row.assignee in (None, reviewer)
 
 
 PENDING_COLUMNS = ["decision_id", "item_id", "file_name", "requested_by", "reason_code", "note", "requested_at"]
@@ -225,9 +244,15 @@ def item_detail(db: Database, *, actor: Actor, item_id: int) -> dict | None:
             "records": [{**link, "url": record_url(item.org_id, link.get("entity_id", ""))}
                         for link in (item.linked_records or [])],
         }
+        detail["findings"] = findings(detail["signals"])
         detail["bank_match"] = _bank_match(s, detail["signals"])
         detail["other_files"] = [] if detail["bank_match"] else _customer_files(s, item)
     return detail
+
+
+def findings(signals: list[dict]) -> list[dict]:
+    """What the detectors found, in words, leaving out those that found nothing."""
+    return [{"detector": x["name"], "finding": finding(x["label"])} for x in signals if x["label"] not in QUIET_LABELS]
 
 
 def _bank_match(s, signals: list[dict]) -> dict | None:

@@ -7,7 +7,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.adapters.db import Database
 
 # Signal labels that mean "this detector found nothing"; any other label is a finding.
-QUIET_LABELS = ("no_match", "none", "no_manifest", "no_ai_declared", "known_genuine", "genuine", "clean", "low")
+QUIET_LABELS = ("no_match", "none", "no_manifest", "no_ai_declared", "known_genuine", "genuine", "clean", "low",
+                "no_trace_found", "not_applicable")
 FLAGGED_RISKS = ("high", "medium", "unscannable")
 
 

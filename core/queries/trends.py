@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.adapters.csv_safe import frame_to_csv
@@ -72,20 +72,19 @@ def confirmed(db: Database, since: datetime, until: datetime, *, grain: str = "d
 
 
 def false_positive_rate(db: Database, since: datetime, until: datetime, *, grain: str = "day") -> pd.DataFrame:
-    """Per period: flagged verdicts, releases decided, and released / flagged."""
-    vperiod = period_of(db, Verdict.created_at, grain)
-    dperiod = period_of(db, Decision.decided_at, grain)
+    """Per period: the files flagged in it, how many of those a reviewer has since released, and
+    released / flagged: a share of the period's own flags, so always within 0-1."""
+    period = period_of(db, Verdict.created_at, grain)
+    released = exists().where(Decision.item_id == Verdict.item_id, Decision.kind == "release",
+                              Decision.status.in_(DECIDED))
     with db.reader() as s:
-        flags = s.execute(select(vperiod, func.count().label("flagged"))
-                          .where(Verdict.created_at >= since, Verdict.created_at < until,
-                                 Verdict.risk.in_(FLAGGED_RISKS)).group_by(vperiod)).all()
-        releases = s.execute(select(dperiod, func.count().label("released"))
-                             .where(Decision.kind == "release", Decision.decided_at >= since,
-                                    Decision.decided_at < until, Decision.status.in_(DECIDED)).group_by(dperiod)).all()
-    frame = _frame(flags, ["period", "flagged"]).merge(_frame(releases, ["period", "released"]), on="period", how="outer")
-    frame = frame.fillna(0).astype({"flagged": int, "released": int}).sort_values("period")
+        rows = s.execute(select(period, func.count(func.distinct(Verdict.item_id)).label("flagged"),
+                                func.count(func.distinct(Verdict.item_id)).filter(released).label("released"))
+                         .where(Verdict.created_at >= since, Verdict.created_at < until,
+                                Verdict.risk.in_(FLAGGED_RISKS)).group_by(period).order_by(period)).all()
+    frame = _frame(rows, ["period", "flagged", "released"]).astype({"flagged": int, "released": int})
     frame["false_positive_rate"] = (frame["released"] / frame["flagged"].where(frame["flagged"] > 0)).round(3)
-    return frame.reset_index(drop=True)
+    return frame
 
 
 def detector_precision(db: Database, since: datetime, until: datetime) -> pd.DataFrame:

@@ -64,7 +64,7 @@ def test_live_shows_active_incidents_with_their_clocks(ui_app):
     at = signed_in(Role.RESPONDER)
     assert not at.exception
     assert any("Synthetic IDs" in t.value for t in at.text)
-    clock_tables = [df.value for df in at.dataframe if "remaining" in df.value]
+    clock_tables = [df.value for df in at.dataframe if "left" in df.value]
     assert clock_tables and len(clock_tables[0]) >= 1
 
 
@@ -83,7 +83,7 @@ def test_trends_aggregates_flags_decisions_precision_and_exports_csv(ui_app):
     assert precision.loc["artifact_cnn", "precision"] == 0.5  # fired on both, one confirmed
     assert precision.loc["generator_metadata", "precision"] == 1.0
     speed = frames[("kind", "n", "p50", "p90", "p95", "p99", "max")]
-    assert set(speed["kind"]) == {"confirm_synthetic", "release"}
+    assert set(speed["kind"]) == {"Confirmed synthetic", "Release"}  # in words
     at.radio(key="t-grain").set_value("week").run()
     at.radio(key="t-by").set_value("detector").run()
     assert not at.exception
@@ -96,7 +96,7 @@ def test_audit_filters_by_actor_action_and_object(ui_app):
     at = signed_in(Role.AUDITOR)
     at.switch_page("pages/audit.py").run()
     at.selectbox(key="a-action").set_value("item.scanned").run()
-    assert set(at.dataframe[0].value["action"]) == {"item.scanned"}
+    assert set(at.dataframe[0].value["action"]) == {"Item scanned"}  # in words
     at.selectbox(key="a-action").set_value(None)
     at.selectbox(key="a-actor").set_value("system:demo").run()
     assert set(at.dataframe[0].value["actor"]) == {"system:demo"}
@@ -181,10 +181,10 @@ def test_check_a_file_shows_the_verdict_and_registers_it_as_an_item(ui_app):
     at.file_uploader(key="check-upload").set_value(("upload.jpg", photo, "image/jpeg"))
     at.run()
     assert not at.exception, at.exception
-    assert at.metric[0].label == "Risk" and at.metric[0].value == "low"
+    assert at.metric[0].label == "Risk" and at.metric[0].value == "Low"
     at.button(key="check-register").click().run()
     assert not at.exception
-    assert "Registered as item" in at.success[0].value
+    assert "Registered as item" in at.toast[0].value
     from core.queries import items as item_queries
     assert item_queries.state_counts(ui_app.db)["clean"] == 1
 

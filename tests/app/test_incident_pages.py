@@ -98,7 +98,10 @@ def test_communications_draft_edit_diff_approve_send(ui_app):
     assert reviewer.button(key=f"send-{cid}").disabled  # reviewers never send to a regulator
 
     at = on("pages/communications.py", Role.RESPONDER)
-    at.button(key=f"send-{cid}").click().run()
+    at.button(key=f"send-{cid}").click().run()  # to a regulator: asks first, naming who and which clock
+    assert q.communication(ui_app.db, cid)["status"] == "approved"
+    assert "GDPR: notify the supervisory authority" in " ".join(m.value for m in at.markdown)
+    at.button(key=f"send-confirmed-{cid}").click().run()
     assert not at.exception and q.communication(ui_app.db, cid)["status"] == "sending"
     assert at.button(key=f"send-{cid}").disabled  # nothing to click twice; the service refuses a repeat too
     assert len(q.deliveries(ui_app.db, cid)) == 1

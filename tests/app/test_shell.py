@@ -68,5 +68,5 @@ def test_audit_page_lists_events_and_chain_status(ui_app):
     assert not at.exception
     assert "Chain intact" in at.success[0].value
     events = at.dataframe[0].value
-    assert "item.registered" in set(events["action"])
-    assert "user.created" in set(events["action"])
+    assert "Item registered" in set(events["action"])  # in words
+    assert "Account created" in set(events["action"])
