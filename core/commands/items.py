@@ -314,7 +314,7 @@ def _latest_risk(uow: UnitOfWork, item_id: int) -> str | None:
 
 def _tell_salesforce_of_decision(uow: UnitOfWork, item: MediaItem, decision: Decision) -> None:
     if sf.is_salesforce(item):
-        sf.writeback(uow, item, f"d{decision.id}")
+        sf.writeback(uow, item, f"d{decision.id}", decision)
         sf.case(uow, item, status="Closed", key=f"d{decision.id}",
                 summary=f"Decision by {decision.decided_by}: {decision.kind} ({decision.reason_code}) {decision.note}")
 

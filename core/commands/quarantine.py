@@ -3,6 +3,8 @@ as commands: the links it is about to cut (written down first, so a crash in bet
 a restore confirmed by reading the links back, or a restore the org refused."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.adapters.uow import UnitOfWork
@@ -20,28 +22,42 @@ def _load(uow: UnitOfWork, quarantine_id: int) -> Quarantine:
     return q
 
 
-def record_links_to_cut(uow: UnitOfWork, *, actor: Actor, cuts: dict[int, tuple[list[dict[str, Any]], str]]) -> None:
-    """Before cutting: {quarantine id: (customer-record links about to be removed, sharing before)}.
-    Links already written down are kept once; the sharing is the first one seen."""
+@dataclass(frozen=True)
+class Cut:
+    """What a quarantine is about to remove from one file: its links to customer records, its sharing
+    (SharingPrivacy) and its public links (ContentDistribution), each kept to be given back."""
+
+    links: list[dict[str, Any]]
+    sharing: str | None
+    public_links: list[dict[str, Any]] = field(default_factory=list)
+
+
+def record_links_to_cut(uow: UnitOfWork, *, actor: Actor, cuts: dict[int, Cut]) -> None:
+    """Before cutting: {quarantine id: Cut}. What is already written down is kept once; the sharing is
+    the first one seen; public links join those recorded before (their URL dies with them)."""
     with uow:
         actor = uow.authorize(actor, Action.EFFECT_RECORD)
-        for quarantine_id, (links, sharing) in sorted(cuts.items()):
+        for quarantine_id, cut in sorted(cuts.items()):
             q = _load(uow, quarantine_id)
             known = {link["entity_id"] for link in q.removed_links}
-            new = [link for link in links if link["entity_id"] not in known]
-            if not new and q.sharing_before:
+            new = [link for link in cut.links if link["entity_id"] not in known]
+            before = dict(q.sharing_before or {"SharingPrivacy": cut.sharing or "N"})
+            seen = {p["Id"] for p in before.get("public_links", [])}
+            public = [p for p in cut.public_links if p["Id"] not in seen]
+            if not new and not public and q.sharing_before:
                 continue
             q.removed_links = q.removed_links + new
-            q.sharing_before = q.sharing_before or {"SharingPrivacy": sharing or "N"}
+            q.sharing_before = {**before, "public_links": before.get("public_links", []) + public}
             uow.session.add(q)
             uow.record(actor, AuditAction.SALESFORCE_LINKS_RECORDED, "media_item", q.item_id,
                        after={"quarantine_id": q.id, "links": [link["entity_id"] for link in new],
-                              "sharing_before": q.sharing_before})
+                              "sharing_before": before.get("SharingPrivacy"),
+                              "public_links": [p["DistributionPublicUrl"] for p in public]})
         uow.commit()
 
 
 def confirm_restored(uow: UnitOfWork, *, actor: Actor, entry: OutboxEntry, owner: str,
-                     restored: list[str]) -> bool:
+                     restored: list[str], public_links: Sequence[str] = ()) -> bool:
     """The release's links are back, read again from the org: the quarantine is over and the release
     entry done, in one transaction. False when another relay holds the entry now."""
     from core.commands.outbox import complete
@@ -56,7 +72,8 @@ def confirm_restored(uow: UnitOfWork, *, actor: Actor, entry: OutboxEntry, owner
             q.status, q.restore_verified = QuarantineStatus.RESTORED, True
             uow.session.add(q)
         uow.record(actor, AuditAction.SALESFORCE_LINKS_RESTORED, "media_item", q.item_id,
-                   after={"quarantine_id": q.id, "restored_links": restored, "verified_by_reread": True})
+                   after={"quarantine_id": q.id, "restored_links": restored, "verified_by_reread": True,
+                          "public_links_made_again": list(public_links)})
         uow.commit()
         return True
 

@@ -90,7 +90,7 @@ def _register(app: App, gw: SalesforceGateway, row: dict, links: list[dict], org
         provenance={"org": org, "content_version_id": row["Id"], "content_document_id": row["ContentDocumentId"],
                     "version_number": row.get("VersionNumber"), "checksum_md5": row.get("Checksum"),
                     "system_modstamp": row.get("SystemModstamp"), "title": row.get("Title"),
-                    "first_publish_location_id": row.get("FirstPublishLocationId"),
+                    "first_publish_location_id": row.get("FirstPublishLocationId"), "file_type": row.get("FileType"),
                     "download": "refused: larger than the size limit" if too_large else "complete"})
     return item_id, too_large
 

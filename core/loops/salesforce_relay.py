@@ -69,19 +69,28 @@ class SalesforceRelay(OutboxRelay):
             f"SELECT Id, SharingPrivacy FROM ContentVersion WHERE Id IN {soql_ids(versions)}")}
         to_cut = {e.id: [link for link in links.get(e.payload["document_id"], []) if is_customer_record(link)]
                   for e in entries}
+        public = effects.public_links(self.gw, docs)
         # Write down what will be removed before removing it: a crash in between loses nothing.
         quarantine.record_links_to_cut(self.app.uow(), actor=RELAY, cuts={
-            e.payload["quarantine_id"]: (to_cut[e.id], privacy.get(e.payload["version_id"])) for e in entries})
+            e.payload["quarantine_id"]: quarantine.Cut(to_cut[e.id], privacy.get(e.payload["version_id"]),
+                                                       public.get(e.payload["document_id"], [])) for e in entries})
         kept = effects.cut_links(self.gw, [link for e in entries for link in to_cut[e.id]])
+        unrevoked = effects.revoke_public_links(self.gw, [p for e in entries for p in public.get(e.payload["document_id"], [])])
         refused = effects.set_sharing(self.gw, self.fields, [
             {"version_id": v, "privacy": effects.PRIVATE, "status": SalesforceStatus.QUARANTINED} for v in versions])
         failed = {e.id: refused[e.payload["version_id"]] for e in entries if e.payload["version_id"] in refused}
+        for e in entries:  # a public link still open is a hole in the quarantine: retried, then a dead letter
+            still = [unrevoked[p["Id"]] for p in public.get(e.payload["document_id"], []) if p["Id"] in unrevoked]
+            if still and e.id not in failed:
+                failed[e.id] = "public link not revoked: " + "; ".join(still)
         owners = {e.id: [link["entity_id"] for link in links.get(e.payload["document_id"], [])
                          if not is_customer_record(link)] for e in entries}
         self._finish(entries, AuditAction.SALESFORCE_QUARANTINE_APPLIED, lambda e: {
             "removed_links": [link["entity_id"] for link in to_cut[e.id] if link["link_id"] not in kept],
             "links_kept": {link["entity_id"]: kept[link["link_id"]] for link in to_cut[e.id] if link["link_id"] in kept},
-            "not_customer_links": owners[e.id], "sharing": "private"}, failed)
+            "not_customer_links": owners[e.id], "sharing": "private",
+            "public_links_revoked": [p["DistributionPublicUrl"] for p in public.get(e.payload["document_id"], [])]},
+            failed)
 
     def _release(self, entries: list[OutboxEntry]) -> None:
         """Restore the links first, read them back, and only then tell the org "Released". A restore
@@ -98,6 +107,9 @@ class SalesforceRelay(OutboxRelay):
             refused = effects.restore_links(self.gw, e.payload["document_id"], q.removed_links)
             now = effects.current_links(self.gw, [e.payload["document_id"]])[e.payload["document_id"]]
             problems = effects.links_match(q.removed_links, now) + list(refused.values())
+            remade: list[str] = []
+            if not problems:
+                remade, problems = effects.remake_public_links(self.gw, q.sharing_before.get("public_links", []))
             if not problems:
                 problems = list(effects.set_sharing(self.gw, self.fields, [{
                     "version_id": e.payload["version_id"], "privacy": q.sharing_before.get("SharingPrivacy", "N"),
@@ -108,7 +120,7 @@ class SalesforceRelay(OutboxRelay):
                 continue
             crash_point("after_sf_call")
             quarantine.confirm_restored(self.app.uow(), actor=RELAY, entry=e, owner=self.owner,
-                                        restored=[link["entity_id"] for link in q.removed_links])
+                                        restored=[link["entity_id"] for link in q.removed_links], public_links=remade)
 
     def _cases(self, entries: list[OutboxEntry]) -> None:
         cases = []

@@ -335,8 +335,8 @@ MATRIX: dict[str, Case] = {
         app.uow(), actor=a, entry=c["entry"], owner="o", error="INVALID_FIELD", transient=False),
         setup=lambda app: {"entry": claimed_entry(app)}),
     "quarantine.record_links_to_cut": Case(A.EFFECT_RECORD, lambda app, a, c: quarantine.record_links_to_cut(
-        app.uow(), actor=a, cuts={c["q"]: ([{"link_id": "06AX", "entity_id": f"001{uid():012d}",
-                                               "entity_type": "Account"}], "N")}),
+        app.uow(), actor=a, cuts={c["q"]: quarantine.Cut([{"link_id": "06AX", "entity_id": f"001{uid():012d}",
+                                                           "entity_type": "Account"}], "N")}),
         setup=lambda app: {"q": quarantine_of(app)}),
     "quarantine.confirm_restored": Case(A.EFFECT_RECORD, lambda app, a, c: quarantine.confirm_restored(
         app.uow(), actor=a, entry=c["entry"], owner="o", restored=[]),

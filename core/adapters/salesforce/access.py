@@ -23,6 +23,10 @@ from core.settings import SalesforceFields
 INTEGRATION_SET = "Response Desk Integration"
 FILE_ACCESS_SET = "Response Desk File Access"
 HISTORY_VERSION_FIELD = "RD_Content_Version_Id__c"  # the history row's version, as text
+# What only the history row keeps: who uploaded what, where it was linked, who decided and why.
+HISTORY_FACTS = {"uploaded_by": "RD_Uploaded_By__c", "file_type": "RD_File_Type__c", "size_bytes": "RD_Size_Bytes__c",
+                 "linked_records": "RD_Linked_Records__c", "decided_by": "RD_Decided_By__c",
+                 "reason_code": "RD_Reason_Code__c", "unscannable_reason": "RD_Unscannable_Reason__c"}
 CASE_EXTERNAL_ID = "RD_Item_Id__c"
 CASE_FIELDS = (CASE_EXTERNAL_ID, "Subject", "Status", "Origin", "Priority", "Description")
 # User permission, its name in Setup, and what Response Desk cannot do without it.
@@ -32,6 +36,8 @@ FILE_PERMISSIONS = (
     ("ViewAllData", "View All Data", "Query All Files works only with it"),
     ("ModifyAllData", "Modify All Data", "verdicts cannot be written on, and links cannot be cut from or restored "
      "to, files other users own"),
+    ("DistributeFromPersWksp", "Create Public Links", "a release cannot make again the public links a quarantine "
+     "revoked"),
 )
 PROBE_EVERY_S = 3600.0  # permissions change rarely; the probe costs four API requests
 _probed: WeakKeyDictionary[SalesforceGateway, tuple[float, list[str]]] = WeakKeyDictionary()
@@ -43,7 +49,8 @@ def written_fields(fields: SalesforceFields) -> dict[str, tuple[tuple[str, ...],
     verdict = (fields.status, fields.risk, fields.score, fields.verified_at, fields.sha256, fields.detector_versions,
                fields.provenance_source)
     return {"ContentVersion": (verdict, False),
-            fields.history_object: ((fields.history_external_id, HISTORY_VERSION_FIELD, *verdict), True),
+            fields.history_object: ((fields.history_external_id, HISTORY_VERSION_FIELD, *verdict,
+                                     *HISTORY_FACTS.values()), True),
             "Case": (CASE_FIELDS, True)}
 
 

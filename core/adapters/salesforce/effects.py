@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from core.adapters.salesforce import content
-from core.adapters.salesforce.access import HISTORY_VERSION_FIELD, explain_result
-from core.adapters.salesforce.gateway import SalesforceGateway, chunks
+from core.adapters.salesforce.access import HISTORY_FACTS, HISTORY_VERSION_FIELD, explain_result
+from core.adapters.salesforce.gateway import SalesforceGateway, chunks, soql_ids
 from core.settings import SalesforceFields
 
 ALREADY_GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND"}
@@ -41,6 +41,7 @@ def write_verification(gw: SalesforceGateway, fields: SalesforceFields,
                   fields.detector_versions: w["detectors"], fields.provenance_source: w["source"]}
         updates.append({"attributes": {"type": "ContentVersion"}, "Id": w["version_id"], **values})
         history.append({fields.history_external_id: w["history_id"], HISTORY_VERSION_FIELD: w["version_id"],
+                        **{HISTORY_FACTS[k]: v for k, v in (w.get("facts") or {}).items() if v is not None},
                         **values})
     failed = _failures(gw.collection("PATCH", updates), [w["version_id"] for w in writes])
     for batch in chunks(list(zip(writes, history))):
@@ -77,6 +78,45 @@ def restore_links(gw: SalesforceGateway, document_id: str, removed: list[dict[st
     if not records:
         return {}
     return _failures(gw.collection("POST", records), [link["entity_id"] for link in missing], ALREADY_THERE)
+
+
+# What a public link is made of, to revoke it on quarantine and make it again on release (Object
+# Reference, ContentDistribution). The URL itself cannot be kept: a new link gets a new URL.
+PUBLIC_LINK_FIELDS = ("Id", "Name", "ContentDocumentId", "ContentVersionId", "DistributionPublicUrl",
+                      "PreferencesAllowViewInBrowser", "PreferencesAllowOriginalDownload", "PreferencesAllowPDFDownload",
+                      "PreferencesLinkLatestVersion", "PreferencesPasswordRequired", "PreferencesExpires", "ExpiryDate")
+_REMADE = PUBLIC_LINK_FIELDS[1:2] + PUBLIC_LINK_FIELDS[3:4] + PUBLIC_LINK_FIELDS[5:]
+
+
+def public_links(gw: SalesforceGateway, document_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Every public link (ContentDistribution) of these files, by file. A query must name the files:
+    one that names none lists only the integration user's own links."""
+    found: dict[str, list[dict[str, Any]]] = {d: [] for d in document_ids}
+    for batch in chunks(document_ids):
+        for row in gw.query(f"SELECT {', '.join(PUBLIC_LINK_FIELDS)} FROM ContentDistribution "
+                            f"WHERE ContentDocumentId IN {soql_ids(batch)}"):
+            found.setdefault(row["ContentDocumentId"], []).append(row)
+    return found
+
+
+def revoke_public_links(gw: SalesforceGateway, links: list[dict[str, Any]]) -> dict[str, str]:
+    """Delete public links: whoever holds one could read the file whatever the org's sharing says."""
+    ids = [link["Id"] for link in links]
+    return _failures(gw.delete_collection(ids), ids, ALREADY_GONE) if ids else {}
+
+
+def remake_public_links(gw: SalesforceGateway, links: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Make again the public links a quarantine revoked, with their settings. (new URLs, problems)."""
+    if not links:
+        return [], []
+    records = [{"attributes": {"type": "ContentDistribution"}, **{k: link[k] for k in _REMADE if link.get(k) is not None}}
+               for link in links]
+    results = gw.collection("POST", records)
+    failed = _failures(results, [link["Id"] for link in links])
+    made = [r["id"] for r in results if r.get("success")]
+    urls = [row["DistributionPublicUrl"] for row in gw.query(
+        f"SELECT DistributionPublicUrl FROM ContentDistribution WHERE Id IN {soql_ids(made)}")] if made else []
+    return urls, [f"public link {old} not made again: {why}" for old, why in failed.items()]
 
 
 def links_match(removed: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[str]:
