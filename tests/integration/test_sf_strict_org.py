@@ -220,6 +220,7 @@ def test_public_links_are_created_found_by_file_and_revoked(emu):
     public = emu.org.get(created["id"])
     assert public["ContentDocumentId"] == document and public["DistributionPublicUrl"].startswith("https://")
     sf = sign_in(emu, INTEGRATION)
+    emu.org.security.revoke_user_permission("Response_Desk_File_Access", "DistributeFromPersWksp")
     with pytest.raises(SalesforceMalformedRequest) as caught:  # no "Create public links" permission
         sf.ContentDistribution.create({"Name": "Leak", "ContentVersionId": version})
     assert refusal(caught)["errorCode"] == "INSUFFICIENT_ACCESS_OR_READONLY"

@@ -48,7 +48,8 @@ class Org:
 
 
 def test_the_worker_asks_once_an_hour_and_keeps_the_last_answer_while_the_org_is_busy():
-    org, clock = Org({"QueryAllFiles": False, "ViewAllData": True, "ModifyAllData": True}), [0.0]
+    org, clock = Org({"QueryAllFiles": False, "ViewAllData": True, "ModifyAllData": True,
+                      "DistributeFromPersWksp": True}), [0.0]
     first = access.known_problems(org, SalesforceFields(), now=lambda: clock[0])
     assert len(first) == 1 and "Query All Files" in first[0]
     calls = org.calls
