@@ -62,6 +62,26 @@ class SignInThrottle(SQLModel, table=True):
     blocked_until: Optional[datetime] = when()
 
 
+class UserSession(SQLModel, table=True):
+    """A local-account session, held on the server so that it outlives a browser tab and ends
+    everywhere at once. The browser's cookie carries a random token; only its SHA-256 is stored. A
+    fresh session first hands the browser a one-time handoff (its SHA-256 stored too, for a minute)
+    that the browser trades for the cookie."""
+
+    __tablename__ = "user_session"
+    id: str = Field(primary_key=True, max_length=32)  # random; held by the tabs' session state, never sent out
+    email: str = Field(index=True, max_length=320)
+    method: str = Field(max_length=16)  # password | demo
+    token_digest: Optional[str] = Field(default=None, unique=True, max_length=64)
+    handoff_digest: Optional[str] = Field(default=None, unique=True, max_length=64)
+    handoff_expires_at: Optional[datetime] = when()
+    started_at: datetime = when(nullable=False, default_now=True)
+    last_seen_at: datetime = when(nullable=False, default_now=True)
+    expires_at: datetime = when(nullable=False)  # started_at + the lifetime in force at sign-in
+    revoked_at: Optional[datetime] = when()
+    end_reason: Optional[str] = Field(default=None, max_length=40)
+
+
 class MediaItem(SQLModel, table=True):
     __tablename__ = "media_item"
     __table_args__ = (
