@@ -1,12 +1,19 @@
-"""Response Desk: the frame. Page config, who is acting, and navigation by role."""
+"""Response Desk: the frame. Page config, who is acting, and navigation by role.
+
+Every page is registered whether or not someone is signed in (ui/navigation.py), so a link from an
+email (`/review?item=147`) asks for sign-in on its own address and then opens exactly what it points
+to; a page the role may not open says so. Served by `streamlit run dashboard.py`, which adds the
+session cookie's route."""
 import streamlit as st
 
 from core.commands.users import sync_demo_accounts
-from core.settings import is_loopback
-from ui.context import app, check_session, sign_out
-from ui.navigation import pages_for
+from core.settings import PROJECT_ROOT, is_loopback
+from ui.context import app, check_session
+from ui.navigation import refusal, signed_in_pages, signed_out_pages
+from ui.session_cookie import keep_cookie
 
-st.set_page_config(page_title="Response Desk", page_icon=":material/shield:", layout="wide")
+# A local file, served by Streamlit itself: the browser fetches no icon from an outside font server.
+st.set_page_config(page_title="Response Desk", page_icon=str(PROJECT_ROOT / "assets" / "favicon.png"), layout="wide")
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,15 +31,13 @@ _accounts_ready()
 
 actor = check_session()
 if actor is None:
-    navigation = st.navigation([st.Page("pages/sign_in.py", title="Sign in", icon=":material/login:")])
+    st.navigation(signed_out_pages(), position="hidden").run()
+    keep_cookie(st.container())
 else:
-    navigation = st.navigation({
-        **{section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default) for p in pages]
-           for section, pages in pages_for(actor.role).items()},
-        "Account": [st.Page(sign_out, title=f"Sign out ({actor.id})", icon=":material/logout:",
-                            url_path="sign-out"),
-                    st.Page("pages/sign_in.py", title="Sign in", visibility="hidden")],
-    })
-if actor is not None:
+    page = st.navigation(signed_in_pages(actor))
     st.sidebar.caption(f"Signed in as {actor.id} ({actor.role.value.replace('_', ' ')})")
-navigation.run()
+    keep_cookie(st.sidebar)
+    if refused := refusal(page.url_path, actor.role):
+        st.error(refused)
+    else:
+        page.run()

@@ -4,10 +4,14 @@ import streamlit as st
 
 from core.commands.auth import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, SignInRefused, demo_sign_in, sign_in
 from core.commands.users import DEMO_DOMAIN, list_users
-from ui.context import NOTICE_KEY, SSO_REFUSAL_KEY, app, current_actor, sign_in_as
+from ui.context import NOTICE_KEY, SSO_REFUSAL_KEY, app, current_actor, start_session
+from ui.navigation import landing, waiting
 
-if current_actor() is not None:  # signed in by a callback: on to the default page
-    st.switch_page("pages/live.py")
+# Shown at the root address and in place of any page a signed-out visitor opened: signing in reruns
+# that page with its link intact. Signed in here (by a callback, or arriving at the root address): on
+# to where the role's work waits.
+if (actor := current_actor()) is not None:
+    st.switch_page(landing(actor.role, waiting(actor.id, actor.role)))
 
 access = app().settings.access
 st.title("Response Desk")
@@ -35,12 +39,12 @@ def _password_sign_in() -> None:
         ss["si-error"] = str(refused)
     else:
         ss.pop("si-error", None)
-        sign_in_as(actor, "password")
+        start_session(actor, "password")
     ss["si-password"] = ""  # never kept in the session
 
 
 def _demo_sign_in(email: str) -> None:
-    sign_in_as(demo_sign_in(app().uow(), email=email, demo_mode=app().settings.demo_mode), "demo")
+    start_session(demo_sign_in(app().uow(), email=email, demo_mode=app().settings.demo_mode), "demo")
 
 
 if access.sso:

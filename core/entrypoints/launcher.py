@@ -115,7 +115,7 @@ def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, t
         procs.append(_start("worker", ["-m", "core", "worker", "--metrics-port", str(metrics_port)], env))
         secrets_file = ["--secrets.files", env["RD_SECRETS_FILE"]] if env.get("RD_SECRETS_FILE") else []
         address = settings.bind_address
-        procs.append(_start("dashboard", ["-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        procs.append(_start("dashboard", ["-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
                                           "--server.address", address, "--server.headless", "true",
                                           *secrets_file], env))
         host = "localhost" if is_loopback(address) else address

@@ -3,6 +3,7 @@ sign-on with the role from the identity provider's claims, and which pages each 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from core import bootstrap, settings
+from core.clock import utcnow
 from core.commands import users
 from core.commands.auth import MAX_FAILED_SIGN_INS, REFUSED, hash_password
 from core.commands.users import create_user, demo_email
@@ -17,12 +19,16 @@ from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.models import AuditEvent
 from core.settings import PROJECT_ROOT
 from tests.conftest import enroll
+from tests.session_clock import age_sessions, sessions_of
 from ui.navigation import pages_for
 
 PASSWORD = "a long enough password"
 PAGES = ["pages/live.py", "pages/incidents.py", "pages/communications.py", "pages/check_file.py",
          "pages/review.py", "pages/trends.py", "pages/audit.py", "pages/settings.py"]
 SETTINGS_ROLES = {Role.ADMIN, Role.AUDITOR}
+# Where each role lands with nothing waiting (ui/navigation.py landing): its own work first.
+LANDING_TITLE = {Role.RESPONDER: "Live", Role.REVIEWER: "Review queue", Role.COMPLIANCE_LEAD: "Communications",
+                 Role.ADMIN: "Settings", Role.AUDITOR: "Audit trail"}
 
 
 def fresh() -> AppTest:
@@ -63,13 +69,16 @@ def lead(ui_app) -> str:
     return "lead@firm.test"
 
 
-def test_password_sign_in_lands_on_live_and_is_audited(ui_app, lead):
+def test_password_sign_in_lands_where_the_role_works_opens_a_server_session_and_is_audited(ui_app, lead):
     at = password_sign_in(fresh(), lead, PASSWORD)
-    assert titles(at) == ["Live"] and at.session_state["user_email"] == lead
+    assert titles(at) == ["Communications"] and at.session_state["user_email"] == lead
     assert at.session_state["user_role"] == "compliance_lead"
     assert "si-password" not in at.session_state or at.session_state["si-password"] == ""
     [event] = audit(ui_app, "auth.signed_in")
     assert event.actor == lead and PASSWORD not in (event.after or "")
+    [session] = sessions_of(ui_app, lead)  # the tab holds its id; the browser is handed a one-time handoff
+    assert at.session_state["session_id"] == session.id and session.method == "password"
+    assert session.handoff_digest and session.token_digest is None and session.revoked_at is None
 
 
 def test_wrong_password_is_refused_and_audited_without_the_password(ui_app, lead):
@@ -90,40 +99,45 @@ def test_lockout_after_repeated_failures_refuses_even_the_right_password(ui_app,
     assert len(audit(ui_app, "auth.locked_out")) == 1
     users.unlock(ui_app.uow(), actor=admin(ui_app), email=lead, reason="called back")
     password_sign_in(at, lead, PASSWORD)
-    assert titles(at) == ["Live"]
+    assert titles(at) == ["Communications"]
 
 
-def test_sign_out_returns_to_sign_in_and_is_audited(ui_app, lead):
+def test_sign_out_returns_to_sign_in_ends_the_server_session_and_is_audited(ui_app, lead):
     at = password_sign_in(fresh(), lead, PASSWORD)
     at._page_hash = calc_hash("sign-out")  # the navigation's "Sign out" entry: a page of its own (no file)
     at.run()
     assert titles(at) == ["Response Desk"] and "You are signed out." in at.info[0].value
-    assert "user_email" not in at.session_state
+    assert "user_email" not in at.session_state and "session_id" not in at.session_state
     [event] = audit(ui_app, "auth.signed_out")
     assert event.actor == lead and event.reason == "signed out"
+    [session] = sessions_of(ui_app, lead)
+    assert session.revoked_at is not None and session.end_reason == "signed out"
 
 
 def test_idle_session_ends_at_the_next_action(ui_app, lead, monkeypatch):
     at = password_sign_in(fresh(), lead, PASSWORD)
-    at.session_state["session_seen"] = time.time() - 31 * 60
+    age_sessions(ui_app, lead, idle=timedelta(minutes=31))
     at.run()
     assert titles(at) == ["Response Desk"]
     assert "signed out after 30 minutes without activity" in at.info[0].value
     assert audit(ui_app, "auth.signed_out")[-1].reason == "idle timeout"
+    assert sessions_of(ui_app, lead)[0].end_reason == "idle timeout"  # ended on the server, for every tab
 
 
-def test_an_active_session_is_not_idle(ui_app, lead):
+def test_an_active_session_is_not_idle_and_an_action_restarts_its_idle_clock(ui_app, lead):
     at = password_sign_in(fresh(), lead, PASSWORD)
-    at.session_state["session_seen"] = time.time() - 29 * 60
+    age_sessions(ui_app, lead, idle=timedelta(minutes=29))
     at.run()
-    assert titles(at) == ["Live"]
+    assert titles(at) == ["Communications"]
+    assert utcnow() - sessions_of(ui_app, lead)[0].last_seen_at < timedelta(minutes=1)
 
 
 def test_session_lifetime_is_capped(ui_app, lead):
     at = password_sign_in(fresh(), lead, PASSWORD)
-    at.session_state["session_started"] = time.time() - 13 * 3600
+    age_sessions(ui_app, lead, lived=timedelta(hours=13))
     at.run()
     assert titles(at) == ["Response Desk"] and "at most 12 hours" in at.info[0].value
+    assert audit(ui_app, "auth.signed_out")[-1].reason == "session lifetime reached"
 
 
 def test_role_change_and_deactivation_apply_at_the_next_action(ui_app, lead):
@@ -145,8 +159,8 @@ def test_each_role_sees_its_pages_and_no_other(ui_app, role):
     assert offered == set(PAGES) - ({"pages/settings.py"} if role not in SETTINGS_ROLES else set())
     at = fresh()
     at.button(key=f"signin-{demo_email(role)}").click().run()
-    assert titles(at) == ["Live"]
-    at.switch_page("pages/settings.py").run()
+    assert titles(at) == [LANDING_TITLE[role]]
+    at.switch_page("pages/settings.py").run()  # registered for every role (hidden): its address never "not found"
     assert not at.exception
     if role not in SETTINGS_ROLES:
         assert titles(at) == [] and not at.dataframe and "Settings are for admins" in at.error[0].value
@@ -210,12 +224,12 @@ def test_sso_maps_the_group_claim_to_a_role_and_creates_the_account(sso, ui_app)
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
     at.user = sso_user("rita@firm.test", ["everyone", "rd-reviewers"])
     at.run()
-    assert not at.exception and titles(at) == ["Live"]
+    assert not at.exception and titles(at) == ["Review queue"]
     assert at.session_state["user_role"] == "reviewer" and at.session_state["session_method"] == "sso"
     [created] = audit(ui_app, "user.created")[-1:]
     assert created.actor == "system:sso" and '"reviewer"' in created.after
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/settings.py")  # not in a reviewer's navigation
+    at.switch_page("pages/settings.py").run()  # hidden from a reviewer's menu, and refused when opened
+    assert titles(at) == [] and "Settings are for admins" in at.error[0].value
 
 
 def test_sso_first_matching_group_wins_and_a_changed_claim_changes_the_role(sso, ui_app):
