@@ -1,12 +1,20 @@
-"""Browser tests: Playwright drives Debian's Chromium, headless, against `streamlit run app.py`."""
+"""Browser tests: Playwright drives Debian's Chromium, headless, against `streamlit run dashboard.py`
+(or `app.py`). The helpers: the server (`dashboard`), the browser (`chromium`), screenshots, and a
+record of requests to other hosts."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from core.localnet import wait_until_up
+from core.localnet import free_port, wait_until_up
 from core.settings import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,3 +42,59 @@ def shot(page, name: str) -> Path:
 def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
     """Until Streamlit answers its health check (it raises if it never does)."""
     wait_until_up(f"{base_url}/_stcore/health", timeout=timeout).raise_for_status()
+
+
+@contextmanager
+def dashboard(env: dict[str, str]) -> Iterator[str]:
+    """`streamlit run dashboard.py` (the launcher's command) on a free loopback port, with `env` over
+    this process's environment; yields its base URL. Fails on a traceback in its output."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert "Traceback" not in output, output
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def hosts_asked(page, base_url: str) -> list[str]:
+    """Every request the page makes to a host other than `base_url`'s, as it happens (the list grows)."""
+    ours = urlsplit(base_url).netloc
+    outside: list[str] = []
+
+    def seen(request) -> None:
+        url = request.url.removeprefix("blob:")
+        if not url.startswith("data:") and urlsplit(url).netloc != ours:
+            outside.append(request.url)
+
+    page.on("request", seen)
+    return outside
+
+
+def session_cookie(context, timeout: float = 20.0) -> dict | None:
+    """The browser's session cookie once it has it: a tab hands it over just after sign-in, so a test
+    that reloads or opens a second tab at once waits for it first, as no person could be that quick."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [c for c in context.cookies() if c["name"] == "rd_session"]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    return None

@@ -67,7 +67,7 @@ def sign_in(browser, base: str, role: str):
     page.set_default_timeout(20_000)
     page.goto(base)
     page.get_by_role("button", name=f"{role}@demo.responsedesk.local").click()
-    page.get_by_role("heading", name="Live").wait_for()
+    page.get_by_text(f"Sign out ({role}@demo.responsedesk.local)").wait_for()  # on the role's own first page
     return page
 
 
