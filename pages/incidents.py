@@ -257,7 +257,8 @@ def items_and_customers(incident_id: int) -> None:
     st.markdown(f"**Salesforce records: {affected['record_count']}**")
     records = pd.DataFrame(affected["records"], columns=["type", "name", "id", "items"])
     fmt.table(records.assign(items=records["items"].map(lambda ids: ", ".join(map(str, ids)))),
-              {"name": "Record", "type": "Type", "id": "Id", "items": "Items"}, key=f"records-{incident_id}")
+              {"name": "Record", "type": "Type", "id": "Id", "items": "Items"}, labels={"type": fmt.record_type},
+              key=f"records-{incident_id}")
 
 
 def _what(row) -> str:

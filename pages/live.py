@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.domain.clocks import STATE_LABELS as CLOCK_STATES
 from core.domain.incidents import IncidentStatus
-from core.domain.lifecycle import ItemState, Risk
+from core.domain.lifecycle import ItemState
 from core.queries import admin as admin_queries
 from core.queries import health as health_queries
 from core.queries import incidents as incident_queries
@@ -136,7 +136,7 @@ def live() -> None:
             fmt.table(feed, {"id": "Item", "file_name": "File", "state": "State", "source_object": "Attached to",
                              "scanned_at": ("Flagged", fmt.TIME),
                              "open": ("Review", st.column_config.LinkColumn("Review", display_text="open"))},
-                      labels={"state": lambda v: fmt.label(ItemState, v), "risk": lambda v: fmt.label(Risk, v)},
+                      labels={"state": lambda v: fmt.label(ItemState, v), "source_object": fmt.record_type},
                       key="live-feed")
     with right:
         st.subheader("Active incidents")

@@ -179,7 +179,7 @@ def filters_row() -> None:
     cols = st.columns([2, 2, 2, 2, 1])
     cols[0].multiselect("Risk", RISKS, key="f-risk", format_func=lambda r: Risk(r).label)
     cols[1].selectbox("Attached to", [None, *options["source_object"]], key="f-source",
-                      format_func=lambda v: "any record" if v is None else v)
+                      format_func=lambda v: "any record" if v is None else fmt.record_type(v))
     cols[2].selectbox("Held by", [None, item_queries.UNASSIGNED, *options["assignee"]], key="f-assignee",
                       format_func=lambda v: "anyone" if v is None else "nobody" if v == item_queries.UNASSIGNED else v)
     cols[3].selectbox("Detector found something", [None, *options["detector"]], key="f-detector",
@@ -206,13 +206,12 @@ def queue_section() -> None:
     ids = [int(i) for i in queue["id"]]
     st.session_state["queue-ids"] = ids
     key, open_item = _table_key(ids), st.session_state.get(ITEM_KEY)
-    queue = queue.assign(waiting=queue["release_pending"].map({True: "second approver", False: ""}),
-                         sla=queue["past_sla"].map({True: "past SLA", False: ""}))
+    queue = queue.assign(note=[" · ".join(n for n, on in (("past SLA", late), ("second approver", pending)) if on)
+                               for late, pending in zip(queue["past_sla"], queue["release_pending"])])
     fmt.table(queue, {"id": ("Item", st.column_config.NumberColumn("Item", width=50)), "file_name": "File",
-                      "risk": ("Risk", st.column_config.TextColumn("Risk", width=70)), "state": "State",
-                      "assignee": "Held by", "scanned_at": ("Flagged", fmt.TIME), "sla": "SLA",
-                      "waiting": "Waiting for"},
-              labels={"risk": lambda v: fmt.label(Risk, v), "state": lambda v: fmt.label(ItemState, v)},
+                      "risk": ("Risk", st.column_config.TextColumn("Risk", width=70)),
+                      "scanned_at": ("Flagged", fmt.TIME), "assignee": "Held by", "note": "Note"},
+              labels={"risk": lambda v: fmt.label(Risk, v)},
               key=key, on_select=lambda: _selected(key), selection_mode="single-row",
               height=min(36 + 35 * len(ids), 456),  # no empty rows under a short queue
               selection_default={"selection": {"rows": [ids.index(open_item)]}} if open_item in ids else None)

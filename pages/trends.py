@@ -3,6 +3,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.domain.decisions import DecisionKind
@@ -47,6 +48,7 @@ def bars(frame: pd.DataFrame, title: str, key: str) -> None:
     st.subheader(title)
     if charts.too_little(frame, what="a trend"):
         return
+    frame = frame.assign(group=frame["group"].map(fmt.record_type)) if by == "source" else frame
     fig = px.bar(frame, x="period", y="n", color="group", labels={"n": "Files", "group": GROUPS[by]})
     st.plotly_chart(charts.layout(fig, xaxis=x_axis, yaxis=charts.count_axis(frame.groupby("period")["n"].sum())),
                     width="stretch", key=key)
@@ -82,10 +84,15 @@ with right:
 st.subheader("Detector scores over time (drift)")
 drift = t["drift"]
 if not charts.too_little(drift, what="drift"):
-    fig = px.density_heatmap(drift, x="period", y="bin_from", z="n", facet_col="detector", histfunc="sum", nbinsy=10,
-                             labels={"bin_from": "Score", "n": "Files", "period": ""})
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    st.plotly_chart(charts.layout(fig, height=320), width="stretch", key="t-drift")
+    st.caption(f"Each column is a {grain}: how a detector's scores of that {grain}'s files spread from 0 (genuine) "
+               "to 1 (synthetic). Weight moving up the columns, with nothing else changed, is drift.")
+    for column, (detector, scores) in zip(st.columns(drift["detector"].nunique()), drift.groupby("detector")):
+        grid = scores.pivot_table(index="bin_from", columns="period", values="n", aggfunc="sum", fill_value=0)
+        fig = go.Figure(go.Heatmap(x=list(grid.columns), y=grid.index + 0.05, z=grid.to_numpy(), colorscale="Blues",
+                                   colorbar={"title": "Files"}, hovertemplate="%{x}<br>score %{y:.1f}: %{z} files"))
+        fig.update_layout(title={"text": detector, "font": {"size": 14}})
+        column.plotly_chart(charts.layout(fig, height=320, xaxis=x_axis, yaxis={"range": [0, 1], "title": "Score"}),
+                            width="stretch", key=f"t-drift-{detector}")
 
 left, right = st.columns(2)
 with left:

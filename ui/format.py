@@ -103,6 +103,11 @@ def label(kind: Callable, value) -> str:
         return str(value)
 
 
+def record_type(api_name) -> str:
+    """A Salesforce object's API name as people say it: 'KYC_Check__c' reads 'KYC Check'."""
+    return EMPTY if is_empty(api_name) else str(api_name).removesuffix("__c").replace("_", " ")
+
+
 def words(code) -> str:
     """A code with no enum of its own ('source_object') as words ('Source object')."""
     return EMPTY if is_empty(code) else str(code).replace("_", " ").capitalize()

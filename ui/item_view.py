@@ -89,7 +89,7 @@ def facts(detail: dict) -> None:
     st.markdown("**The file**")
     fmt.fields({
         "Risk": fmt.label(Risk, item["risk"]), "State": fmt.label(ItemState, item["state"]),
-        "Came from": fmt.words(item["source"]), "Attached to": fmt.text(item["source_object"]),
+        "Came from": fmt.words(item["source"]), "Attached to": fmt.record_type(item["source_object"]),
         "Type": fmt.text(item["declared_type"]),
         "Size": fmt.EMPTY if item["size_bytes"] is None else f"{item['size_bytes']:,} bytes",
         "Uploaded by": fmt.text(item["uploaded_by"]), "Received": item["received_at"], "Scanned": item["scanned_at"],
@@ -123,7 +123,7 @@ def provenance_and_records(detail: dict) -> None:
         else:
             fmt.table(records, {"entity_name": "Record", "entity_type": "Type", "entity_id": "Id",
                                 "url": ("Open", st.column_config.LinkColumn("Open in the org", display_text="open"))},
-                      key="item-records")
+                      labels={"entity_type": fmt.record_type}, key="item-records")
 
 
 def history(detail: dict) -> None:

@@ -98,7 +98,7 @@ def test_queue_and_item_speak_in_words(ui_app):
     item_id = flagged_item(ui_app, 1, risk="unscannable")
     at = open_item(signed_in(Role.REVIEWER), item_id)
     queue = next(df.value for df in at.dataframe if "past_sla" in df.value)
-    assert list(queue["risk"]) == ["Unscannable"] and list(queue["state"]) == ["Waiting for review"]
+    assert list(queue["risk"]) == ["Unscannable"] and list(queue["assignee"]) == [None]
     signals = next(df.value for df in at.dataframe if "score" in df.value and "label" in df.value)
     assert "A detection model judged it genuine" in set(signals["label"])
     assert "It could not be checked: broken" in texts(at.text)

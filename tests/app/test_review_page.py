@@ -31,7 +31,7 @@ def test_queue_lists_held_items_with_sla_age_and_filters_by_risk_and_source(ui_a
     at.switch_page("pages/review.py").run()
     assert not at.exception
     queue = at.dataframe[0].value
-    assert set(queue["file_name"]) == {"id_1.jpg", "id_2.jpg"} and set(queue["sla"]) == {""}
+    assert set(queue["file_name"]) == {"id_1.jpg", "id_2.jpg"} and set(queue["note"]) == {""}
     at.multiselect(key="f-risk").set_value(["medium"]).run()
     assert list(at.dataframe[0].value["file_name"]) == ["id_2.jpg"]
     at.multiselect(key="f-risk").set_value([]).run()
