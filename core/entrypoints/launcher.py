@@ -51,21 +51,41 @@ def _demo_org(env: dict, var: Path, port: int) -> tuple[subprocess.Popen, dict]:
     return proc, app
 
 
-def _traffic(app: dict, stop: threading.Event) -> threading.Thread:
-    from core.demo.traffic import Traffic
-
+def _demo_records(app: dict) -> list[dict]:
+    """The demo org's KYC checks, with the customer each names, as ingest would read their links:
+    where the demo's uploads land and its history's files were attached."""
     http = requests.Session()
     http.verify, http.trust_env = app["ca_path"], False
     token = http.post(f"{app['login_url']}/services/oauth2/token", timeout=30, data={
         "grant_type": "client_credentials", "client_id": app["consumer_key"],
         "client_secret": app["consumer_secret"]}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    query = "SELECT Id FROM KYC_Check__c"
+    query = "SELECT Id, Name, Account__c, Account__r.Name, Contact__c, Contact__r.Name FROM KYC_Check__c"
     rows = http.get(f"{token['instance_url']}/services/data/v62.0/query", params={"q": query},
                     headers=headers, timeout=30).json()["records"]
-    records = [r["Id"] for r in rows]
+    return [{"entity_id": r["Id"], "entity_type": "KYC_Check__c", "entity_name": r["Name"],
+             "account_id": r["Account__c"], "account_name": (r.get("Account__r") or {}).get("Name"),
+             "contact_id": r["Contact__c"], "contact_name": (r.get("Contact__r") or {}).get("Name")} for r in rows]
+
+
+def _history(settings, records: list[dict]) -> None:
+    """Ninety days of the demo org's past, written once per database (core/demo/history.py)."""
+    from core.bootstrap import build
+    from core.demo.history import seed_history
+
+    app = build(settings)
+    try:
+        log.info("writing the demo org's history (first run only)")
+        seed_history(app, records=records)
+    finally:
+        app.db.dispose()
+
+
+def _traffic(app: dict, records: list[dict], stop: threading.Event) -> threading.Thread:
+    from core.demo.traffic import Traffic
+
     domain = app["integration_username"].split("@", 1)[1]
-    traffic = Traffic(app["login_url"], app["ca_path"], records, domain)
+    traffic = Traffic(app["login_url"], app["ca_path"], [r["entity_id"] for r in records], domain)
     thread = threading.Thread(target=traffic.run, args=(stop,), name="demo-traffic", daemon=True)
     thread.start()
     return thread
@@ -110,8 +130,10 @@ def run(port: int = 8501, emulator_port: int = 8443, metrics_port: int = 9464, t
         if settings.demo_mode:
             emulator, app = _demo_org(env, settings.var_dir, emulator_port)
             procs.append(emulator)
+            records = _demo_records(app)
+            _history(settings, records)
             if traffic:
-                _traffic(app, stop)
+                _traffic(app, records, stop)
         procs.append(_start("worker", ["-m", "core", "worker", "--metrics-port", str(metrics_port)], env))
         secrets_file = ["--secrets.files", env["RD_SECRETS_FILE"]] if env.get("RD_SECRETS_FILE") else []
         address = settings.bind_address
