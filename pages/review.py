@@ -47,8 +47,8 @@ def _options():
 def _filters() -> dict:
     """The queue's filters as the widgets hold them (callbacks run before the widgets render)."""
     ss = st.session_state
-    return {"risks": tuple(ss.get("f-risk") or ()), "source_object": ss.get("f-source"),
-            "assignee": ss.get("f-assignee"), "detector": ss.get("f-detector"),
+    return {"risks": tuple(ss.get("f-risk") or ()), "source_object": ss.get("f-source") or None,
+            "assignee": ss.get("f-assignee") or None, "detector": ss.get("f-detector") or None,
             "older_than_hours": ss.get("f-age") or None}
 
 
@@ -178,12 +178,13 @@ def filters_row() -> None:
     options, _ = _options()
     cols = st.columns([2, 2, 2, 2, 1])
     cols[0].multiselect("Risk", RISKS, key="f-risk", format_func=lambda r: Risk(r).label)
-    cols[1].selectbox("Attached to", [None, *options["source_object"]], key="f-source",
-                      format_func=lambda v: "any record" if v is None else fmt.record_type(v))
-    cols[2].selectbox("Held by", [None, item_queries.UNASSIGNED, *options["assignee"]], key="f-assignee",
-                      format_func=lambda v: "anyone" if v is None else "nobody" if v == item_queries.UNASSIGNED else v)
-    cols[3].selectbox("Detector found something", [None, *options["detector"]], key="f-detector",
-                      format_func=lambda v: "any" if v is None else v)
+    # "" is "any": a None option would read as no choice at all ("Choose an option").
+    cols[1].selectbox("Attached to", ["", *options["source_object"]], key="f-source",
+                      format_func=lambda v: fmt.record_type(v) if v else "any record")
+    cols[2].selectbox("Held by", ["", item_queries.UNASSIGNED, *options["assignee"]], key="f-assignee",
+                      format_func=lambda v: "nobody" if v == item_queries.UNASSIGNED else v or "anyone")
+    cols[3].selectbox("Detector found something", ["", *options["detector"]], key="f-detector",
+                      format_func=lambda v: v or "any")
     cols[4].number_input("Older than (h)", min_value=0.0, value=0.0, step=1.0, key="f-age")
 
 

@@ -37,7 +37,7 @@ def test_queue_lists_held_items_with_sla_age_and_filters_by_risk_and_source(ui_a
     at.multiselect(key="f-risk").set_value([]).run()
     at.selectbox(key="f-source").set_value("Account").run()
     assert list(at.dataframe[0].value["file_name"]) == ["id_1.jpg"]
-    at.selectbox(key="f-source").set_value(None).run()
+    at.selectbox(key="f-source").set_value("").run()
     at.selectbox(key="f-detector").set_value("generator_metadata").run()
     assert list(at.dataframe[0].value["file_name"]) == ["id_1.jpg"]  # only the high one's metadata fired
 

@@ -1,4 +1,4 @@
-"""The console's everyday flows in a real browser against one `streamlit run app.py`: the review flow
+"""The console's everyday flows in a real browser against one `streamlit run dashboard.py`: the review flow
 without dead ends (open next skips what the reviewer cannot act on, a row selected after a decision
 opens that item), a refused dialog that keeps its input, a regulator notice that asks before it
 leaves; and how many clicks and seconds a reviewer needs to confirm an item and a responder to
@@ -6,9 +6,6 @@ declare an incident and alert compliance (printed, not asserted against a clock)
 order against one server. Screenshots go to tests/browser/screenshots/."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,13 +16,12 @@ from core.bootstrap import build, migrate
 from core.commands import communications, incidents, items
 from core.commands.users import demo_email, ensure_demo_users
 from core.domain.roles import Actor, Role
-from core.localnet import free_port
 from core.loops.mail_relay import mail_relay_for
 from core.queries import incidents as messages
 from core.queries import items as item_queries
-from core.settings import PROJECT_ROOT, load_settings
+from core.settings import load_settings
 from tests.app.seed import flagged_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
+from tests.browser import chromium, dashboard, require_chromium, shot
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_smtp import local_smtp
 
@@ -60,22 +56,14 @@ def server(tmp_path_factory):
     with local_smtp(tmp) as smtp:
         env = {"DATABASE_URL": f"sqlite:///{tmp / 'rd.db'}", "RD_VAR_DIR": str(tmp),
                "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode(), "RD_DEMO": "true", **smtp.env()}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            migrate(env["DATABASE_URL"])
+        migrate(env["DATABASE_URL"])
+        with pytest.MonkeyPatch.context() as environ:  # the settings the server reads, for the relay here
+            for key, value in env.items():
+                environ.setenv(key, value)
             app = build(load_settings())
-        finally:
-            for key, value in saved.items():
-                os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
         ensure_demo_users(app.db, app.uow)
         seed(app)
         status.publish(app.db, "worker:browser-test", {})
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                                cwd=PROJECT_ROOT, env={**os.environ, **env},
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         stop = threading.Event()
         relay = mail_relay_for(app, owner="browser-test")  # what the worker's mail loop does
 
@@ -87,25 +75,18 @@ def server(tmp_path_factory):
         thread = threading.Thread(target=relay_loop, daemon=True)
         thread.start()
         try:
-            wait_until_healthy(f"http://127.0.0.1:{port}")
-            yield f"http://127.0.0.1:{port}", app, smtp
+            with dashboard(env) as base:
+                yield base, app, smtp
         finally:
             stop.set()
             thread.join(timeout=5)
-            proc.terminate()
-            output = proc.communicate(timeout=30)[0].decode(errors="replace")
             app.db.dispose()
-    assert "Traceback" not in output, output
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def go(page, title: str, clicks=None) -> None:
