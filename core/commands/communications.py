@@ -153,7 +153,7 @@ def edit_draft(uow: UnitOfWork, *, actor: Actor, communication_id: int, subject:
         actor = uow.authorize(actor, Action.MESSAGE_DRAFT)
         c = _load(uow, communication_id, lock=True)
         if c.status not in EDITABLE:
-            raise IllegalTransition(f"message {c.id} is {c.status}: it can no longer be edited")
+            raise IllegalTransition(f"message {c.id} is {M(c.status).label.lower()}: it can no longer be edited")
         before = {"subject": c.subject, "status": c.status, "recipients": [r["email"] for r in c.recipients],
                   "text_sha256": hashlib.sha256(c.body_text.encode()).hexdigest()}
         if subject is not None:
@@ -183,7 +183,7 @@ def request_approval(uow: UnitOfWork, *, actor: Actor, communication_id: int) ->
         actor = uow.authorize(actor, Action.MESSAGE_DRAFT)
         c = _load(uow, communication_id, lock=True)
         if c.status != M.DRAFT:
-            raise IllegalTransition(f"message {c.id} is {c.status}, not a draft")
+            raise IllegalTransition(f"message {c.id} is {M(c.status).label.lower()}, not a draft")
         check_transition(c.status, M.PENDING_APPROVAL)
         c.status = M.PENDING_APPROVAL
         uow.session.add(c)
@@ -205,7 +205,7 @@ def approve(uow: UnitOfWork, *, actor: Actor, communication_id: int) -> None:
         actor = uow.authorize(actor, Action.MESSAGE_APPROVE_EXTERNAL)
         c = _load(uow, communication_id, lock=True)
         if c.status not in (M.DRAFT, M.PENDING_APPROVAL):
-            raise IllegalTransition(f"message {c.id} is {c.status}: nothing to approve")
+            raise IllegalTransition(f"message {c.id} is {M(c.status).label.lower()}: nothing to approve")
         if actor.id in _writers(uow, c):
             raise FourEyesViolation("nobody approves a message they wrote or edited")
         before = c.status
@@ -237,7 +237,7 @@ def send(uow: UnitOfWork, *, actor: Actor, communication_id: int, internal_domai
             reasons = _approval_reasons(uow.session, c, internal_domains)
             actor = uow.authorize(actor, Action.MESSAGE_SEND_EXTERNAL if reasons else Action.MESSAGE_SEND_INTERNAL)
             if c.status in ALREADY_SENT:
-                return SendResult(False, f"Already sent by {c.sent_by}: message {c.id} is {c.status}; "
+                return SendResult(False, f"Already sent by {c.sent_by}: message {c.id} is {M(c.status).label.lower()}; "
                                          "nothing was sent again.")
             if reasons and c.status != M.APPROVED:
                 raise IllegalTransition(f"message {c.id} needs a compliance lead's approval first: "
