@@ -108,9 +108,16 @@ def record_type(api_name) -> str:
     return EMPTY if is_empty(api_name) else str(api_name).removesuffix("__c").replace("_", " ")
 
 
+ACRONYMS = {"dpo": "DPO", "sla": "SLA", "api": "API", "kyc": "KYC", "md5": "MD5", "id": "id", "sha256": "SHA-256",
+            "c2pa": "C2PA", "url": "URL", "oncall": "on call"}
+
+
 def words(code) -> str:
-    """A code with no enum of its own ('source_object') as words ('Source object')."""
-    return EMPTY if is_empty(code) else str(code).replace("_", " ").capitalize()
+    """A code with no enum of its own ('source_object', 'dpo') as words ('Source object', 'DPO')."""
+    if is_empty(code):
+        return EMPTY
+    said = " ".join(ACRONYMS.get(w, w) for w in str(code).replace("_", " ").split())
+    return said[:1].upper() + said[1:]
 
 
 # -- tables ---------------------------------------------------------------------------------------
