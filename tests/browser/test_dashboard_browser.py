@@ -79,8 +79,7 @@ def test_reviewer_confirms_one_item_and_releases_another(server, browser):
     page.get_by_role("button", name="Open next item").click()
     page.get_by_role("heading", name="Item 1").wait_for()
     page.get_by_text("File name: passport_scan_<b>1</b>.jpg").wait_for()  # shown as text, not markup
-    page.get_by_role("button", name="Claim").click()
-    page.get_by_text("Item 1 is yours to review.").wait_for()
+    page.get_by_text("Item 1 is yours to review.").wait_for()  # opening it claimed it
     shot(page, "review-item")
     page.get_by_role("button", name="Confirm synthetic…").click()
     dialog = page.get_by_role("dialog")
@@ -92,8 +91,7 @@ def test_reviewer_confirms_one_item_and_releases_another(server, browser):
     except Exception:
         shot(page, "failure")
         raise
-    page.get_by_role("heading", name="Item 2").wait_for()  # straight on to the next item
-    page.get_by_role("button", name="Claim").click()
+    page.get_by_role("heading", name="Item 2").wait_for()  # straight on to the next item, claimed
     page.get_by_text("Item 2 is yours to review.").wait_for()
     page.get_by_role("button", name="Release…").click()
     dialog = page.get_by_role("dialog")
