@@ -202,8 +202,9 @@ def queue_section() -> None:
     if queue.empty:
         st.info("Nothing waits for review" + (" with these filters." if any(_filters().values()) else "."))
         return
-    st.button("Open next item", key="review-next", on_click=_open_next, type="primary",
-              help="The oldest item you can act on, among those the filters show: yours first, then one nobody holds.")
+    st.button("Open next item", key="review-next", on_click=_open_next, args=(st.session_state.get(ITEM_KEY),),
+              type="primary", help="The oldest item you can act on, among those the filters show, other than the one "
+                                   "open: yours first, then one nobody holds.")
     ids = [int(i) for i in queue["id"]]
     st.session_state["queue-ids"] = ids
     key, open_item = _table_key(ids), st.session_state.get(ITEM_KEY)

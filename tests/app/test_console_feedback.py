@@ -119,3 +119,13 @@ def test_check_a_file_names_the_accepted_types_and_a_refused_file_shows_no_earli
     assert not at.exception, at.exception
     assert "second.jpg was not checked" in texts(at.error)
     assert not at.metric and "File name: first.jpg" not in texts(at.text)
+
+
+def test_open_next_item_moves_on_from_the_item_already_open(ui_app):
+    first, second = flagged_item(ui_app, 1), flagged_item(ui_app, 2)
+    at = signed_in(Role.REVIEWER)
+    at.switch_page("pages/review.py").run()
+    at.button(key="review-next").click().run()
+    assert at.session_state["review_item"] == first and state_of(ui_app, first) == "in_review"
+    at.button(key="review-next").click().run()  # the reviewer's own claimed item is not offered again
+    assert at.session_state["review_item"] == second
