@@ -77,7 +77,7 @@ def test_an_upload_is_registered_from_its_event_with_the_poll_far_away(tmp_path,
     finally:
         worker.shutdown()
     assert len(polls(emu)) == 1, "only the start-up poll ran: the event brought the file"
-    by_event = queries(emu, "WHERE Id IN")
+    by_event = queries(emu, "FROM ContentVersion WHERE Id IN")  # the versions the event named
     assert len(by_event) == 1 and by_event[0] > polls(emu)[0]
     with app.db.reader() as s:
         item = s.execute(select(MediaItem)).scalar_one()
@@ -121,7 +121,7 @@ def test_an_event_that_was_never_published_is_found_while_events_flow(tmp_path, 
         assert wait_for(lambda: registered(app) == [version])
     finally:
         worker.shutdown()
-    assert not queries(emu, "WHERE Id IN"), "no event: only the poll registered it"
+    assert not queries(emu, "FROM ContentVersion WHERE Id IN"), "no event: only the poll registered it"
 
 
 def run_subscription(app):
