@@ -4,6 +4,7 @@ record of requests to other hosts."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +38,31 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def settled(page) -> None:
+    """The script run that the last action started has finished."""
+    page.wait_for_timeout(300)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+
+
+def open_page(page, spec, tries: int = 3) -> int:
+    """Click a page in the navigation and wait for its address (the landing page lives at /); returns
+    the clicks it took. On a loaded machine a click that lands while the sidebar is being redrawn is
+    lost, as it would be for a person, who clicks again: so does this, a few times, before it fails."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    address = re.compile(rf"/({spec.url_path})?(\?.*)?$")
+    for attempt in range(1, tries):
+        page.get_by_role("link", name=spec.title).first.click()
+        try:
+            page.wait_for_url(address, timeout=10_000)
+            return attempt
+        except PlaywrightTimeout:
+            pass
+    page.get_by_role("link", name=spec.title).first.click()
+    page.wait_for_url(address, timeout=10_000)
+    return tries
 
 
 def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:

@@ -14,13 +14,15 @@ from core.bootstrap import build, migrate
 from core.localnet import free_port
 from core.loops.mail_relay import mail_relay_for
 from core.settings import PROJECT_ROOT, load_settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_page, require_chromium, settled, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import local_smtp
+from ui.navigation import ALL_PAGES
 
 pytestmark = pytest.mark.browser
 MAX_SECONDS, MAX_CLICKS = 60, 6
+INCIDENTS = next(p for p in ALL_PAGES if p.title == "Incidents")
 
 
 @pytest.fixture
@@ -71,6 +73,7 @@ def test_declare_to_compliance_alert_sent_is_under_a_minute_and_six_clicks(serve
         page.goto(url)
         page.get_by_role("button", name="responder@demo.responsedesk.local").click()  # sign-in, not counted
         expect(page.get_by_role("heading", name="Live")).to_be_visible()
+        settled(page)
 
         clicks = 0
 
@@ -80,7 +83,7 @@ def test_declare_to_compliance_alert_sent_is_under_a_minute_and_six_clicks(serve
             clicks += 1
 
         started = time.monotonic()
-        click(page.get_by_role("link", name="Incidents"))
+        clicks += open_page(page, INCIDENTS)  # a click lost to a redraw is clicked again, and counted
         click(page.get_by_role("button", name="Declare and alert compliance"))
         click(page.get_by_role("button", name="Send alert to compliance"))
         expect(page.get_by_text("Compliance alert sent: delivered to 2 recipient(s).")).to_be_visible(timeout=MAX_SECONDS * 1000)

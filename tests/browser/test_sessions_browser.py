@@ -7,7 +7,6 @@ may not open says so in words; and no page asks any host but the server for anyt
 Prints the clicks and seconds a reviewer needs from an emailed link to a confirmed item."""
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from core.bootstrap import build, migrate
@@ -29,7 +27,7 @@ from core.domain.roles import HUMAN_ROLES, Actor, Role
 from core.models import AuditEvent
 from core.queries.waiting import waiting_for
 from tests.app.seed import flagged_item
-from tests.browser import chromium, dashboard, hosts_asked, require_chromium, session_cookie, shot
+from tests.browser import chromium, dashboard, hosts_asked, open_page, require_chromium, session_cookie, settled, shot
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 from tests.session_clock import age_sessions
 from ui.navigation import ALL_PAGES, pages_for
@@ -76,27 +74,6 @@ def context(browser):
     context.set_default_timeout(30_000)
     yield context
     context.close()
-
-
-def settled(page) -> None:
-    """The script run that the last action started has finished."""
-    page.wait_for_timeout(300)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
-
-
-def open_page(page, spec, tries: int = 3) -> None:
-    """Click a page in the navigation and wait for its address (the landing page lives at /). On a
-    loaded machine a click that lands while the sidebar is being redrawn is lost, as it would be for a
-    person, who clicks again: so does this, a few times, before it fails."""
-    address = re.compile(rf"/({spec.url_path})?(\?.*)?$")
-    for attempt in range(tries):
-        page.get_by_role("link", name=spec.title).first.click()
-        try:
-            page.wait_for_url(address, timeout=10_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == tries - 1:
-                raise
 
 
 def signed_in_as(page, who: str) -> None:
