@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
-# Test processes (pytest-xdist). Much of the suite waits on subprocesses, servers and timers, so two
-# processes halve the wall time on a 2-core machine; the fault tests' printed figures are then
-# measured beside other tests (run `pytest -s tests/faults` alone for quiet figures).
-TEST_WORKERS ?= 2
+# Test processes (pytest-xdist). Much of the suite waits on subprocesses, servers, browsers and timers,
+# so four processes keep a 2-core machine busy (measured on one: 2 -> 1158 s, 4 -> 764 s; the long
+# tests start first, see tests/conftest.py). The fault tests' printed figures are then measured beside
+# other tests (run `pytest -s tests/faults` alone for quiet figures).
+TEST_WORKERS ?= 4
 
 APEX   := tools/apex
 

@@ -22,6 +22,7 @@ CRASH_POINTS = ("after_claim:0.004,before_record:0.004,after_record:0.002,before
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # its own waits bound it; beside three other test processes it can pass 600 s
 def test_sigkill_matrix_loses_nothing_and_duplicates_nothing(sqlite_app, emu, tmp_path, capsys):
     versions = seed_uploads(emu, FILES)
     rng = random.Random(20261129)

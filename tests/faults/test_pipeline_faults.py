@@ -67,6 +67,7 @@ def test_a_flaky_org_gets_every_effect_exactly_once(tmp_path, emu):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # its own waits bound it; beside three other test processes it can pass 600 s
 def test_a_burst_of_5000_uploads_is_verified_with_preemptive_holds(tmp_path, emu, capsys):
     files = int(os.environ.get("RD_BURST_FILES", "5000"))
     app = app_for(tmp_path, emu, preemptive=PreemptiveSettings(enabled=True))
