@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 # Test processes (pytest-xdist). Much of the suite waits on subprocesses, servers, browsers and timers,
 # so four processes keep a 2-core machine busy (measured on one: 2 -> 1158 s, 4 -> 764 s; the long
-# tests start first, see tests/conftest.py). The fault tests' printed figures are then measured beside
+# tests start first, see tests/conftest.py, and the CPU-bound pipeline runs one after another, see
+# tests/faults/pipeline.py). The fault tests' printed figures are then measured beside
 # other tests (run `pytest -s tests/faults` alone for quiet figures).
 TEST_WORKERS ?= 4
 
@@ -50,7 +51,7 @@ run: migrate
 	$(PY) -m core run --port $(PORT) --demo auto
 
 test: install-dev apex-tools
-	$(PY) -m pytest -n $(TEST_WORKERS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Known vulnerabilities in the pinned dependencies (security/audit.py). Not part of `make test` or CI:
 # it asks pip-audit and the package registry, so its answer changes with the day's advisories.

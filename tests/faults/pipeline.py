@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -19,6 +20,10 @@ from sf_emulator.seed import CONSUMER_KEY
 from tests.conftest import TEST_AUDIT_KEY
 from tests.sf import DOMAIN, INTEGRATION_USER
 
+# The pipeline tests that run thousands of files through worker processes are CPU-bound: run beside
+# each other they starve one another (the crash matrix then cannot fit its twenty kills in its time).
+# Under `--dist loadgroup` (make test) they run one after another in one test process.
+HEAVY_PIPELINE = pytest.mark.xdist_group("heavy-pipeline")
 
 def small_jpeg(seed: int) -> bytes:
     rng = random.Random(seed)

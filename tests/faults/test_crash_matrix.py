@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.commands.audit import verify_chain
 from core.domain.roles import Actor, Role
 from core.models import AuditEvent, MediaItem, OutboxEntry
-from tests.faults.pipeline import finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
+from tests.faults.pipeline import HEAVY_PIPELINE, finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
 
 FILES = int(os.environ.get("RD_CRASH_FILES", "2000"))
 KILLS = 20
@@ -21,6 +21,7 @@ CRASH_POINTS = ("after_claim:0.004,before_record:0.004,after_record:0.002,before
                 "after_download:0.002,after_sf_call:0.03")
 
 
+@HEAVY_PIPELINE
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # its own waits bound it; beside three other test processes it can pass 600 s
 def test_sigkill_matrix_loses_nothing_and_duplicates_nothing(sqlite_app, emu, tmp_path, capsys):
@@ -31,7 +32,7 @@ def test_sigkill_matrix_loses_nothing_and_duplicates_nothing(sqlite_app, emu, tm
     kills, recoveries, started = Counter(), [], time.monotonic()
     worker = start_worker(crashing, "w0", log=log)
     generation = 0
-    while sum(kills.values()) < KILLS and time.monotonic() - started < 600:
+    while sum(kills.values()) < KILLS and time.monotonic() - started < 900:
         time.sleep(rng.uniform(0.5, 3.0))
         before = progress(sqlite_app)["verified"]
         if worker.poll() is None:  # still alive: kill it from outside at a random moment

@@ -19,7 +19,7 @@ from core.models import AuditEvent, MediaItem, OutboxEntry, Quarantine
 from core.settings import IngestSettings, PreemptiveSettings
 from core.verification.hostile import hostile_samples
 from tests.conftest import enroll, make_settings
-from tests.faults.pipeline import finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
+from tests.faults.pipeline import HEAVY_PIPELINE, finished, progress, seed_uploads, start_worker, verdict_counts, wait, worker_env
 from tests.sf import DOMAIN, settings_for
 
 
@@ -38,6 +38,7 @@ def no_duplicate_effects(emu) -> None:
     assert len(cases) == len({c["RD_Item_Id__c"] for c in cases})
 
 
+@HEAVY_PIPELINE
 @pytest.mark.slow
 def test_a_flaky_org_gets_every_effect_exactly_once(tmp_path, emu):
     """20% of Salesforce calls fail (503 or a timeout) and the session expires once."""
@@ -66,6 +67,7 @@ def test_a_flaky_org_gets_every_effect_exactly_once(tmp_path, emu):
     assert all(emu.org.get(v)[status] in ("Verified", "Quarantined") for v in versions)
 
 
+@HEAVY_PIPELINE
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # its own waits bound it; beside three other test processes it can pass 600 s
 def test_a_burst_of_5000_uploads_is_verified_with_preemptive_holds(tmp_path, emu, capsys):
