@@ -4,6 +4,7 @@ record of requests to other hosts."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -45,33 +46,22 @@ def settled(page) -> None:
     page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
 
 
-def page_titled(title: str):
-    """The navigation's page of that title (ui/navigation.py)."""
-    from ui.navigation import ALL_PAGES
-
-    return next(p for p in ALL_PAGES if p.title == title)
-
-
-def open_page(page, spec, tries: int = 3, click=None) -> int:
-    """Click a page in the navigation and wait until the navigation marks it as the current page
-    (`aria-current="page"`, also true of the landing page at /); returns the clicks it took. On a loaded
-    machine a click that lands while the sidebar is being redrawn is lost, as it would be for a person,
-    who clicks again: so does this, a few times, before it fails. `click` (a flow's click counter)
-    clicks instead of the locator's own click."""
+def open_page(page, spec, tries: int = 3) -> int:
+    """Click a page in the navigation and wait for its address (the landing page lives at /); returns
+    the clicks it took. On a loaded machine a click that lands while the sidebar is being redrawn is
+    lost, as it would be for a person, who clicks again: so does this, a few times, before it fails."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    press = click or (lambda locator: locator.click())
-    link = page.get_by_role("link", name=spec.title).first
-    current = page.locator("[data-testid='stSidebarNavLink'][aria-current='page']", has_text=spec.title)
+    address = re.compile(rf"/({spec.url_path})?(\?.*)?$")
     for attempt in range(1, tries):
-        press(link)
+        page.get_by_role("link", name=spec.title).first.click()
         try:
-            current.wait_for(timeout=10_000)
+            page.wait_for_url(address, timeout=10_000)
             return attempt
         except PlaywrightTimeout:
             pass
-    press(link)
-    current.wait_for(timeout=10_000)
+    page.get_by_role("link", name=spec.title).first.click()
+    page.wait_for_url(address, timeout=10_000)
     return tries
 
 
