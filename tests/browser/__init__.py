@@ -65,6 +65,34 @@ def open_page(page, spec, tries: int = 3) -> int:
     return tries
 
 
+def open_next(page, item_id: int, click=None, tries: int = 3) -> None:
+    """Click "Open next item" until item `item_id` opens. Right after a navigation the page is still
+    being redrawn, and on a loaded machine a click that lands then is lost, as it would be for a person,
+    who clicks again: so does this, but only while no item is open at all (a second click once one has
+    opened would move on past it)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    button = page.get_by_role("button", name="Open next item")
+    wanted = page.get_by_role("heading", name=f"Item {item_id}", exact=True)
+    any_item = page.get_by_role("heading", name=re.compile(r"^Item \d+$"))
+    for _ in range(tries - 1):
+        settled(page)
+        (click or (lambda locator: locator.click()))(button)
+        try:
+            wanted.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if any_item.count():
+                break  # an item opened, slowly or another one: wait for it below, never click past it
+    else:
+        (click or (lambda locator: locator.click()))(button)
+    try:
+        wanted.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        shot(page, f"failed-to-open-{item_id}")
+        raise
+
+
 def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:
     """Until Streamlit answers its health check (it raises if it never does)."""
     wait_until_up(f"{base_url}/_stcore/health", timeout=timeout).raise_for_status()

@@ -19,7 +19,7 @@ from core.localnet import free_port
 from core.models import AuditEvent
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, session_cookie, shot, wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_next, require_chromium, session_cookie, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 from tests.oidc_idp import Client, Provider
 
@@ -105,8 +105,8 @@ def sso_sign_in(page, base: str, email: str) -> None:
 
 def work_the_queue(page) -> None:
     page.get_by_role("link", name="Review queue").click()
-    page.get_by_role("button", name="Open next item").click()
-    page.get_by_role("heading", name="Item 1").wait_for()
+    page.get_by_role("heading", name="Review queue", exact=True).wait_for()
+    open_next(page, 1)
     claim, confirm = page.get_by_role("button", name="Claim"), page.get_by_role("button", name="Confirm synthetic…")
     claim.or_(confirm).first.wait_for()
     if claim.count():  # opening an item may claim it already

@@ -21,7 +21,7 @@ from core.queries import incidents as messages
 from core.queries import items as item_queries
 from core.settings import load_settings
 from tests.app.seed import flagged_item
-from tests.browser import chromium, dashboard, require_chromium, shot
+from tests.browser import chromium, dashboard, open_next, require_chromium, settled, shot
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_smtp import local_smtp
 
@@ -95,6 +95,7 @@ def go(page, title: str, clicks=None) -> None:
         (clicks or (lambda locator: locator.click()))(page.get_by_role("link", name=title))
         try:
             page.get_by_role("heading", name=title, exact=True).wait_for(timeout=15_000)
+            settled(page)  # the navigation's own rerun is over: a click now is not swallowed by it
             return
         except Exception:
             continue
@@ -161,8 +162,7 @@ def test_reviewer_confirms_an_item_and_open_next_skips_what_they_cannot_act_on(s
     page = sign_in(browser, base, "reviewer")
     click = Clicks()
     go(page, "Review queue", click)
-    click(page.get_by_role("button", name="Open next item"))
-    opened(page, 3)  # not 1 (the lead holds it) nor 2 (its release waits for a second approver)
+    open_next(page, 3, click)  # not 1 (the lead holds it) nor 2 (its release waits for a second approver)
     click(page.get_by_role("button", name="Confirm synthetic…"))  # opening it claimed it: no Claim click
     click(page.get_by_role("dialog").get_by_role("button", name="Confirm synthetic"))
     page.get_by_text("Item 3 confirmed synthetic").wait_for()
@@ -177,8 +177,7 @@ def test_selecting_a_row_after_a_decision_opens_that_item(server, browser):
     base, app, _ = server
     page = sign_in(browser, base, "reviewer")
     go(page, "Review queue")
-    page.get_by_role("button", name="Open next item").click()
-    opened(page, 4)  # their own claimed item first
+    open_next(page, 4)  # their own claimed item first
     page.get_by_role("button", name="Release…").click()
     page.get_by_role("dialog").get_by_role("button", name="Release").click()
     page.get_by_text("Item 4 released").wait_for()

@@ -17,7 +17,7 @@ from core.domain.roles import Actor
 from core.localnet import free_port
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, shot, wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_next, require_chromium, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 
 pytestmark = pytest.mark.browser
@@ -76,8 +76,7 @@ def test_reviewer_confirms_one_item_and_releases_another(server, browser):
     page = sign_in(browser, base, "reviewer")
     page.get_by_role("link", name="Review queue").click()
     page.get_by_role("heading", name="Review queue").wait_for()
-    page.get_by_role("button", name="Open next item").click()
-    page.get_by_role("heading", name="Item 1").wait_for()
+    open_next(page, 1)
     page.get_by_text("File name: passport_scan_<b>1</b>.jpg").wait_for()  # shown as text, not markup
     page.get_by_text("Item 1 is yours to review.").wait_for()  # opening it claimed it
     shot(page, "review-item")
