@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -34,11 +35,18 @@ def server(tmp_path_factory):
     flagged_item(app, 1, risk="high", file_name="passport_scan_<b>1</b>.jpg")
     flagged_item(app, 2, risk="medium", file_name="utility_bill_2.jpg", source_object="KYC_Check__c")
     flagged_item(app, 3, risk="high", file_name="selfie_3.jpg")
-    status.publish(app.db, "worker:browser-test", {})
     status.publish(app.db, "salesforce_api", {"used": 12_400, "limit": 100_000})
     incidents.declare_incident(app.uow(), actor=Actor("responder@demo.responsedesk.local", "responder"),
                                title="Forged passports on onboarding", severity="SEV2")
-    app.db.dispose()
+    stop = threading.Event()
+
+    def heartbeat():  # a running worker's heartbeat: the Live page says "Worker down" once it goes stale
+        while not stop.is_set():
+            status.publish(app.db, "worker:browser-test", {})
+            stop.wait(2)
+
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RD_VAR_DIR": str(tmp),
            "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode(), "RD_DEMO": "true"}
@@ -47,6 +55,9 @@ def server(tmp_path_factory):
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_until_healthy(f"http://127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}", proc
+    stop.set()
+    beating.join(timeout=5)
+    app.db.dispose()
     proc.terminate()
     output = proc.communicate(timeout=30)[0].decode(errors="replace")
     assert "Traceback" not in output, output
