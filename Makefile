@@ -4,10 +4,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 # Test processes (pytest-xdist). Much of the suite waits on subprocesses, servers, browsers and timers,
-# so four processes keep a 2-core machine busy (measured on one, 839 tests: 2 -> 1158 s, 4 -> 686 s; the long
-# tests start first, see tests/conftest.py, and the CPU-bound pipeline runs one after another, see
-# tests/faults/pipeline.py). The fault tests' printed figures are then measured beside
-# other tests (run `pytest -s tests/faults` alone for quiet figures).
+# so four processes keep a 2-core machine busy (measured on one, 839 tests: 2 -> 1158 s, 4 -> 701 s).
+# The long tests start first and each browser module stays in one process (tests/conftest.py); two of
+# the three CPU-bound pipeline tests run one after another (tests/faults/pipeline.py). The fault tests'
+# printed figures are then measured beside other tests (run `pytest -s tests/faults` alone for quiet figures).
 TEST_WORKERS ?= 4
 
 APEX   := tools/apex
