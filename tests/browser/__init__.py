@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,25 +73,44 @@ def open_next(page, item_id: int, click=None, tries: int = 3) -> None:
     opened would move on past it)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    press = click or (lambda locator: locator.click())
     button = page.get_by_role("button", name="Open next item")
     wanted = page.get_by_role("heading", name=f"Item {item_id}", exact=True)
     any_item = page.get_by_role("heading", name=re.compile(r"^Item \d+$"))
-    for _ in range(tries - 1):
+    for _ in range(tries):
         settled(page)
-        (click or (lambda locator: locator.click()))(button)
+        press(button)
         try:
             wanted.wait_for(timeout=10_000)
             return
         except PlaywrightTimeout:
             if any_item.count():
                 break  # an item opened, slowly or another one: wait for it below, never click past it
-    else:
-        (click or (lambda locator: locator.click()))(button)
     try:
         wanted.wait_for(timeout=30_000)
     except PlaywrightTimeout:
         shot(page, f"failed-to-open-{item_id}")
         raise
+
+
+@contextmanager
+def every(seconds: float, step) -> Iterator[None]:
+    """Run `step` every `seconds` in a thread while the block runs: what the worker does beside the
+    dashboard (its mail relay, its heartbeat), without starting a worker."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            step()
+            stop.wait(seconds)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def wait_until_healthy(base_url: str, timeout: float = 60.0) -> None:

@@ -6,7 +6,6 @@ declare an incident and alert compliance (printed, not asserted against a clock)
 order against one server. Screenshots go to tests/browser/screenshots/."""
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -21,7 +20,7 @@ from core.queries import incidents as messages
 from core.queries import items as item_queries
 from core.settings import load_settings
 from tests.app.seed import flagged_item
-from tests.browser import chromium, dashboard, open_next, require_chromium, settled, shot
+from tests.browser import chromium, dashboard, every, open_next, require_chromium, settled, shot
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_smtp import local_smtp
 
@@ -64,22 +63,11 @@ def server(tmp_path_factory):
         ensure_demo_users(app.db, app.uow)
         seed(app)
         status.publish(app.db, "worker:browser-test", {})
-        stop = threading.Event()
         relay = mail_relay_for(app, owner="browser-test")  # what the worker's mail loop does
-
-        def relay_loop():
-            while not stop.is_set():
-                relay.run_once()
-                stop.wait(0.3)
-
-        thread = threading.Thread(target=relay_loop, daemon=True)
-        thread.start()
         try:
-            with dashboard(env) as base:
+            with every(0.3, relay.run_once), dashboard(env) as base:
                 yield base, app, smtp
         finally:
-            stop.set()
-            thread.join(timeout=5)
             app.db.dispose()
 
 

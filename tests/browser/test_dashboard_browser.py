@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -18,7 +17,7 @@ from core.domain.roles import Actor
 from core.localnet import free_port
 from core.settings import PROJECT_ROOT
 from tests.app.seed import flagged_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_next, require_chromium, shot, wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, every, open_next, require_chromium, shot, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY, make_settings
 
 pytestmark = pytest.mark.browser
@@ -38,15 +37,6 @@ def server(tmp_path_factory):
     status.publish(app.db, "salesforce_api", {"used": 12_400, "limit": 100_000})
     incidents.declare_incident(app.uow(), actor=Actor("responder@demo.responsedesk.local", "responder"),
                                title="Forged passports on onboarding", severity="SEV2")
-    stop = threading.Event()
-
-    def heartbeat():  # a running worker's heartbeat: the Live page says "Worker down" once it goes stale
-        while not stop.is_set():
-            status.publish(app.db, "worker:browser-test", {})
-            stop.wait(2)
-
-    beating = threading.Thread(target=heartbeat, daemon=True)
-    beating.start()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RD_VAR_DIR": str(tmp),
            "RD_AUDIT_KEY": TEST_AUDIT_KEY.decode(), "RD_DEMO": "true"}
@@ -54,9 +44,9 @@ def server(tmp_path_factory):
                              "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     wait_until_healthy(f"http://127.0.0.1:{port}")
-    yield f"http://127.0.0.1:{port}", proc
-    stop.set()
-    beating.join(timeout=5)
+    # a running worker's heartbeat: the Live page says "Worker down" once it goes stale
+    with every(2, lambda: status.publish(app.db, "worker:browser-test", {})):
+        yield f"http://127.0.0.1:{port}", proc
     app.db.dispose()
     proc.terminate()
     output = proc.communicate(timeout=30)[0].decode(errors="replace")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from core.bootstrap import build, migrate
 from core.localnet import free_port
 from core.loops.mail_relay import mail_relay_for
 from core.settings import PROJECT_ROOT, load_settings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_page, require_chromium, settled, wait_until_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, every, open_page, require_chromium, settled, wait_until_healthy
 from tests.conftest import TEST_AUDIT_KEY
 from tests.integration.test_incidents_helpers import flagged_items
 from tests.integration.test_smtp import local_smtp
@@ -41,22 +40,12 @@ def server(tmp_path, monkeypatch):
                                  "--server.port", str(port), "--server.address", "127.0.0.1"],
                                 cwd=PROJECT_ROOT, env={**os.environ, **env},
                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        stop = threading.Event()
         relay = mail_relay_for(app, owner="browser-test")  # what the worker's mail loop does
-
-        def relay_loop():
-            while not stop.is_set():
-                relay.run_once()
-                stop.wait(0.3)
-
-        thread = threading.Thread(target=relay_loop, daemon=True)
-        thread.start()
         try:
-            wait_until_healthy(f"http://127.0.0.1:{port}")
-            yield f"http://127.0.0.1:{port}", smtp
+            with every(0.3, relay.run_once):
+                wait_until_healthy(f"http://127.0.0.1:{port}")
+                yield f"http://127.0.0.1:{port}", smtp
         finally:
-            stop.set()
-            thread.join(timeout=5)
             proc.terminate()
             proc.wait(timeout=30)
             app.db.dispose()
